@@ -1,0 +1,98 @@
+# pinetboot - network boot server for Raspberry Pi fleets.
+# Targets: all (default), check, demo, bench, fuzz, install, format-check, clean.
+
+PREFIX  ?= /usr/local
+DESTDIR ?=
+CC      ?= cc
+CLANG   ?= clang
+
+WARN    := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
+           -Wpointer-arith -Wcast-qual -Wformat=2 -Wno-unused-parameter
+BASEFLAGS := -std=c11 -D_GNU_SOURCE -Isrc $(WARN) -g
+CFLAGS  ?= -O2
+LDLIBS  := -linih -lsodium
+ASANFLAGS := -O1 -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+
+LIB_SRC  := $(sort $(filter-out src/main.c,$(shell find src -name '*.c')))
+TEST_SRC := $(sort $(wildcard tests/unit/test_*.c))
+FUZZ_SRC := $(sort $(wildcard tests/fuzz/fuzz_*.c))
+BENCH_SRC := $(sort $(wildcard bench/*.c))
+HDRS     := $(shell find src -name '*.h')
+
+OBJ      := $(LIB_SRC:%.c=build/obj/%.o)
+ASAN_OBJ := $(LIB_SRC:%.c=build/asan/%.o)
+TESTS    := $(TEST_SRC:tests/unit/%.c=build/asan/tests/%)
+FUZZERS  := $(FUZZ_SRC:tests/fuzz/%.c=build/fuzz/%)
+BENCHES  := $(BENCH_SRC:bench/%.c=build/bench/%)
+
+.PHONY: all check unit integ demo bench fuzz install format-check clean deps asan
+all: pinetboot
+
+pinetboot: build/obj/src/main.o build/libpinetboot.a
+	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
+
+build/libpinetboot.a: $(OBJ)
+	@rm -f $@
+	ar rcs $@ $^
+
+build/obj/%.o: %.c $(HDRS)
+	@mkdir -p $(dir $@)
+	$(CC) $(BASEFLAGS) $(CFLAGS) -c -o $@ $<
+
+# Sanitizer build: the same sources under ASan + UBSan, used by unit tests
+# and by the integration tests (build/asan/pinetboot).
+build/asan/%.o: %.c $(HDRS)
+	@mkdir -p $(dir $@)
+	$(CC) $(BASEFLAGS) $(ASANFLAGS) -c -o $@ $<
+
+build/asan/libpinetboot.a: $(ASAN_OBJ)
+	@rm -f $@
+	ar rcs $@ $^
+
+build/asan/pinetboot: build/asan/src/main.o build/asan/libpinetboot.a
+	$(CC) $(ASANFLAGS) -o $@ $^ $(LDLIBS)
+
+build/asan/tests/%: tests/unit/%.c build/asan/libpinetboot.a $(HDRS)
+	@mkdir -p $(dir $@)
+	$(CC) $(BASEFLAGS) $(ASANFLAGS) -o $@ $< build/asan/libpinetboot.a $(LDLIBS) -lcmocka
+
+# libFuzzer targets (clang). Each links the library sources directly.
+build/fuzz/%: tests/fuzz/%.c $(LIB_SRC) $(HDRS)
+	@mkdir -p $(dir $@)
+	$(CLANG) $(BASEFLAGS) -O1 -fsanitize=fuzzer,address,undefined -o $@ $< $(LIB_SRC) $(LDLIBS)
+
+build/bench/%: bench/%.c build/libpinetboot.a $(HDRS)
+	@mkdir -p $(dir $@)
+	$(CC) $(BASEFLAGS) $(CFLAGS) -o $@ $< build/libpinetboot.a $(LDLIBS) -lm
+
+asan: build/asan/pinetboot $(TESTS)
+
+deps:
+	@tests/deps.sh
+
+# make check: install what the tests need (Debian), build everything with
+# warnings as errors, run unit tests, fuzz-corpus replays and integration
+# tests (ASan + UBSan), then print "N passed, N failed".
+check: deps
+	$(MAKE) pinetboot build/asan/pinetboot $(TESTS) $(FUZZERS) $(BENCHES)
+	tests/run.sh
+
+fuzz: $(FUZZERS)
+	@for f in $(FUZZERS); do n=$$(basename $$f); mkdir -p build/corpus/$$n; \
+	  $$f -max_total_time=$${FUZZ_SECONDS:-60} build/corpus/$$n tests/fuzz/corpus/$$n || exit 1; done
+
+demo: deps pinetboot
+	tests/demo.sh
+
+bench: deps pinetboot $(BENCHES)
+	bench/tftp-storm.sh
+
+install: pinetboot
+	install -d $(DESTDIR)$(PREFIX)/sbin
+	install -m 0755 pinetboot $(DESTDIR)$(PREFIX)/sbin/pinetboot
+
+format-check:
+	clang-format --dry-run --Werror $(LIB_SRC) $(HDRS)
+
+clean:
+	rm -rf build pinetboot

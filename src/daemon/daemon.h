@@ -1,0 +1,39 @@
+/* daemon.h - state of `pinetboot serve`, shared by its parts: the
+ * configuration, the client registry, the sockets and the services. One
+ * struct, owned by serve.c, passed explicitly; no globals. */
+#ifndef PINETBOOT_DAEMON_DAEMON_H
+#define PINETBOOT_DAEMON_DAEMON_H
+
+#include "core/ev.h"
+#include "core/net.h"
+#include "daemon/clients.h"
+#include "daemon/config.h"
+#include "tftp/tftp_server.h"
+
+struct dhcp_service;
+
+struct daemon {
+	struct config cfg;
+	int argc;        /* the serve command line, re-applied on reload */
+	char **argv;
+	struct ev_loop *loop;
+	struct net_ifaces ifs;
+	struct clients clients;
+	struct discovery disc;
+	int data_fd, boot_fd, clients_fd;
+	int dhcp_fd, tftp_fd, tftp_data_fd;
+	struct tftp_server *tftp;
+	struct dhcp_service *dhcp;
+	struct ev_timer *housekeeping;
+};
+
+/* dhcp_service.c: the proxy-DHCP responder. */
+struct dhcp_service *dhcp_service_new(struct daemon *d, int fd);
+void dhcp_service_free(struct dhcp_service *s);
+
+/* Who is the registered client for this id, and may addr read its files?
+ * (tftp_fs hook; the rule is documented in the README.) */
+enum tftp_auth daemon_authorize(void *ctx, const char *id, uint32_t addr, struct tftp_vars *vars);
+void daemon_vars_for_addr(void *ctx, uint32_t addr, struct tftp_vars *vars);
+
+#endif

@@ -1,0 +1,363 @@
+/* serve.c - `pinetboot serve`: configuration, sockets, the event loop,
+ * signals (SIGTERM/SIGINT stop, SIGHUP reloads the configuration and the
+ * client registry without touching transfers in flight) and the rule that
+ * decides which address may read which Pi's files. */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "cli/cli.h"
+#include "core/log.h"
+#include "daemon/daemon.h"
+#include "dhcp/dhcp_pi.h"
+
+#define HOUSEKEEPING_MS 10000
+
+static void serve_usage(FILE *f)
+{
+	fprintf(f, "usage: pinetboot serve [--data DIR] [--config FILE] [--KEY VALUE ...]\n\n"
+		   "Runs the proxy-DHCP and TFTP boot server for the Pis registered in DIR\n"
+		   "(default /srv/pinetboot). Every key of DIR/pinetboot.conf is also a flag:\n\n");
+	config_print_help(f);
+}
+
+/* Apply --data/--config (pass 0) or every other flag (pass 1). */
+static int apply_flags(struct config *c, int argc, char **argv, int pass)
+{
+	char err[512];
+	for (int i = 1; i < argc; i++) {
+		const char *a = argv[i];
+		if (strncmp(a, "--", 2) != 0) {
+			fprintf(stderr, "pinetboot serve: unexpected argument '%s'\n", a);
+			return -1;
+		}
+		char key[64];
+		const char *val;
+		const char *eq = strchr(a + 2, '=');
+		size_t kl = eq ? (size_t)(eq - a - 2) : strlen(a + 2);
+		if (kl >= sizeof(key)) {
+			fprintf(stderr, "pinetboot serve: unknown flag '%s'\n", a);
+			return -1;
+		}
+		memcpy(key, a + 2, kl);
+		key[kl] = '\0';
+		if (eq) {
+			val = eq + 1;
+		} else {
+			if (i + 1 >= argc) {
+				fprintf(stderr, "pinetboot serve: --%s needs a value\n", key);
+				return -1;
+			}
+			val = argv[++i];
+		}
+		bool path_key = !strcmp(key, "data") || !strcmp(key, "config");
+		if (pass == 0 && path_key) {
+			char *dst = !strcmp(key, "data") ? c->data_dir : c->config_file;
+			size_t cap = !strcmp(key, "data") ? sizeof(c->data_dir) : sizeof(c->config_file);
+			if (strlen(val) >= cap) {
+				fprintf(stderr, "pinetboot serve: --%s: path too long\n", key);
+				return -1;
+			}
+			snprintf(dst, cap, "%s", val);
+		} else if (pass == 1 && !path_key) {
+			if (!config_has_key(key)) {
+				fprintf(stderr, "pinetboot serve: unknown flag '--%s' (see --help)\n", key);
+				return -1;
+			}
+			if (config_set(c, key, val, err, sizeof(err)) < 0) {
+				fprintf(stderr, "pinetboot serve: --%s\n", err);
+				return -1;
+			}
+		}
+	}
+	return 0;
+}
+
+/* Defaults, then the file, then the flags: flags win. */
+static int load_config(struct config *c, int argc, char **argv)
+{
+	char err[600];
+	config_defaults(c);
+	if (apply_flags(c, argc, argv, 0) < 0)
+		return -1;
+	bool optional = c->config_file[0] == '\0';
+	if (optional)
+		snprintf(c->config_file, sizeof(c->config_file), "%.*s/pinetboot.conf",
+			 (int)(sizeof(c->config_file) - 20), c->data_dir);
+	if (config_load_file(c, c->config_file, optional, err, sizeof(err)) < 0) {
+		fprintf(stderr, "pinetboot serve: %s\n", err);
+		return -1;
+	}
+	if (apply_flags(c, argc, argv, 1) < 0)
+		return -1;
+	if (config_finish(c, err, sizeof(err)) < 0) {
+		fprintf(stderr, "pinetboot serve: %s\n", err);
+		return -1;
+	}
+	return 0;
+}
+
+static void tftp_limits_from(const struct config *c, struct tftp_limits *l)
+{
+	l->max_transfers = c->max_transfers;
+	l->max_per_client = c->max_transfers_per_client;
+	l->max_blksize = c->tftp_max_blksize;
+	l->max_window = c->tftp_max_window;
+	l->min_rto_ms = c->tftp_min_rto_ms;
+	l->give_up_s = c->tftp_give_up_s;
+}
+
+static void fill_vars(const struct client *c, struct tftp_vars *v)
+{
+	snprintf(v->id, sizeof(v->id), "%s", c->id);
+	if (c->has_serial)
+		snprintf(v->serial, sizeof(v->serial), "%08x", c->serial);
+	if (c->has_mac)
+		dhcp_mac_str(c->mac, v->mac);
+	snprintf(v->name, sizeof(v->name), "%s", c->name);
+}
+
+/* The file-access rule for clients/<id>/boot (README, "Who may read what"):
+ * the client's fixed address, an admin network, or the address that first
+ * asked for the Pi's files within bind-window-s after pinetboot gave that
+ * Pi its boot answer. With dhcp = off pinetboot never answers, so the
+ * first address to ask is bound (trust on first use), and logged. */
+enum tftp_auth daemon_authorize(void *ctx, const char *id, uint32_t addr, struct tftp_vars *vars)
+{
+	struct daemon *d = ctx;
+	struct client *c = clients_find_id(&d->clients, id);
+	char a[16], b[16];
+	if (!c)
+		return TFTP_AUTH_UNKNOWN;
+	fill_vars(c, vars);
+	if ((c->address && c->address == addr) || config_is_admin(&d->cfg, addr) || c->bound_addr == addr)
+		return TFTP_AUTH_OK;
+	uint64_t now = ev_now(d->loop);
+	bool fresh = c->answered_ms && now - c->answered_ms < (uint64_t)d->cfg.bind_window_s * 1000u;
+	if (!c->address && (fresh || (d->cfg.dhcp == DHCP_OFF && !c->bound_addr))) {
+		log_info("tftp", "%s: files now served to %s (%s)", id, net_ntoa(addr, a),
+			 fresh ? "it asked right after its boot answer" : "first to ask, dhcp = off");
+		c->bound_addr = addr;
+		c->answered_ms = 0;
+		return TFTP_AUTH_OK;
+	}
+	log_warn("tftp", "%s: refused files to %s: %s", id, net_ntoa(addr, a),
+		 c->address ? "client.conf fixes another address" :
+		 c->bound_addr ? "the Pi booted from another address" : "no recent boot answer for this Pi");
+	(void)b;
+	return TFTP_AUTH_DENIED;
+}
+
+void daemon_vars_for_addr(void *ctx, uint32_t addr, struct tftp_vars *vars)
+{
+	struct daemon *d = ctx;
+	for (size_t i = 0; i < d->clients.n; i++) {
+		const struct client *c = &d->clients.v[i];
+		if ((c->address && c->address == addr) || c->bound_addr == addr) {
+			fill_vars(c, vars);
+			return;
+		}
+	}
+}
+
+static void rescan_ifaces(struct daemon *d)
+{
+	struct net_ifaces n;
+	if (net_ifaces_scan(&n, d->cfg.interface) < 0)
+		return;
+	if (n.n != d->ifs.n || memcmp(n.v, d->ifs.v, n.n * sizeof(n.v[0])) != 0) {
+		for (size_t i = 0; i < n.n; i++) {
+			char a[16];
+			log_info("serve", "serving interface %s (%s, mtu %d)", n.v[i].name,
+				 net_ntoa(n.v[i].addr, a), n.v[i].mtu);
+		}
+		if (n.n == 0)
+			log_warn("serve", "no IPv4 interface to serve right now");
+	}
+	d->ifs = n;
+}
+
+static void on_housekeeping(struct ev_loop *loop, void *arg)
+{
+	struct daemon *d = arg;
+	int r = discovery_flush(&d->disc);
+	if (r < 0)
+		log_warn("serve", "cannot write %s: %s", d->disc.path, strerror(-r));
+	rescan_ifaces(d);
+	d->housekeeping = ev_timer_add(loop, HOUSEKEEPING_MS, on_housekeeping, d);
+}
+
+static void reload(struct daemon *d)
+{
+	struct config nc;
+	if (load_config(&nc, d->argc, d->argv) < 0) {
+		log_error("serve", "reload failed, keeping the running configuration");
+		return;
+	}
+	if (strcmp(nc.data_dir, d->cfg.data_dir) || nc.dhcp_port != d->cfg.dhcp_port ||
+	    nc.tftp_port != d->cfg.tftp_port || nc.dhcp != d->cfg.dhcp)
+		log_warn("serve", "data dir, ports and dhcp mode change only on restart");
+	nc.dhcp_port = d->cfg.dhcp_port;
+	nc.tftp_port = d->cfg.tftp_port;
+	nc.dhcp = d->cfg.dhcp;
+	snprintf(nc.data_dir, sizeof(nc.data_dir), "%s", d->cfg.data_dir);
+	d->cfg = nc;
+	log_set_level((enum log_level)d->cfg.log_level);
+	struct tftp_limits l;
+	tftp_limits_from(&d->cfg, &l);
+	tftp_server_set_limits(d->tftp, &l);
+	struct clients nreg;
+	int n = clients_load(&nreg, d->cfg.data_dir);
+	if (n < 0) {
+		log_error("serve", "reload: cannot read clients: %s", strerror(-n));
+		return;
+	}
+	clients_carry_state(&nreg, &d->clients);
+	clients_free(&d->clients);
+	d->clients = nreg;
+	rescan_ifaces(d);
+	log_info("serve", "reloaded: %zu registered clients", d->clients.n);
+}
+
+static void on_signal(struct ev_loop *loop, int signo, void *arg)
+{
+	struct daemon *d = arg;
+	if (signo == SIGHUP) {
+		reload(d);
+		return;
+	}
+	log_info("serve", "stopping (signal %d)", signo);
+	ev_loop_stop(loop);
+}
+
+static int open_dir(int at, const char *name, bool create)
+{
+	if (create && mkdirat(at, name, 0755) < 0 && errno != EEXIST)
+		return -errno;
+	int fd = openat(at, name, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	return fd < 0 ? -errno : fd;
+}
+
+static int open_socket(const char *what, unsigned port, bool broadcast)
+{
+	int fd = net_udp_socket(htonl(INADDR_ANY), (uint16_t)port, broadcast);
+	if (fd < 0)
+		log_error("serve", "cannot open %s port %u: %s%s", what, port, strerror(-fd),
+			  fd == -EADDRINUSE ? " (another server is using it: stop it, or choose another port)" :
+			  fd == -EACCES ? " (ports below 1024 need root or CAP_NET_BIND_SERVICE)" : "");
+	return fd;
+}
+
+static void daemon_close(struct daemon *d)
+{
+	tftp_server_free(d->tftp);
+	dhcp_service_free(d->dhcp);
+	if (d->housekeeping)
+		ev_timer_cancel(d->loop, d->housekeeping);
+	int fds[] = { d->dhcp_fd, d->tftp_fd, d->tftp_data_fd, d->boot_fd, d->clients_fd, d->data_fd };
+	for (size_t i = 0; i < sizeof(fds) / sizeof(fds[0]); i++)
+		if (fds[i] >= 0)
+			close(fds[i]);
+	clients_free(&d->clients);
+	discovery_free(&d->disc);
+	ev_loop_free(d->loop);
+}
+
+int cmd_serve(int argc, char **argv)
+{
+	for (int i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
+			serve_usage(stdout);
+			return 0;
+		}
+	}
+	struct daemon dd, *d = &dd;
+	memset(d, 0, sizeof(*d));
+	d->dhcp_fd = d->tftp_fd = d->tftp_data_fd = d->boot_fd = d->clients_fd = d->data_fd = -1;
+	d->argc = argc;
+	d->argv = argv;
+	if (load_config(&d->cfg, argc, argv) < 0)
+		return 2;
+	log_set_level((enum log_level)d->cfg.log_level);
+	signal(SIGPIPE, SIG_IGN);
+
+	int rc = 1;
+	d->loop = ev_loop_new();
+	if (!d->loop)
+		goto out;
+	if (mkdir(d->cfg.data_dir, 0755) < 0 && errno != EEXIST) {
+		log_error("serve", "cannot create data dir %s: %s", d->cfg.data_dir, strerror(errno));
+		goto out;
+	}
+	d->data_fd = open(d->cfg.data_dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (d->data_fd < 0 || (d->boot_fd = open_dir(d->data_fd, "boot", true)) < 0 ||
+	    (d->clients_fd = open_dir(d->data_fd, "clients", true)) < 0) {
+		log_error("serve", "cannot open %s/boot and %s/clients: %s", d->cfg.data_dir, d->cfg.data_dir,
+			  strerror(errno));
+		goto out;
+	}
+	int n = clients_load(&d->clients, d->cfg.data_dir);
+	if (n < 0) {
+		log_error("serve", "cannot read %s/clients: %s", d->cfg.data_dir, strerror(-n));
+		goto out;
+	}
+	if (discovery_load(&d->disc, d->cfg.data_dir) < 0)
+		log_warn("serve", "cannot read %s, starting with an empty list", d->disc.path);
+	rescan_ifaces(d);
+
+	if (d->cfg.dhcp != DHCP_OFF) {
+		d->dhcp_fd = open_socket("DHCP", d->cfg.dhcp_port, true);
+		if (d->dhcp_fd < 0)
+			goto out;
+		d->dhcp = dhcp_service_new(d, d->dhcp_fd);
+		if (!d->dhcp)
+			goto out;
+	}
+	d->tftp_fd = open_socket("TFTP", d->cfg.tftp_port, false);
+	if (d->tftp_fd < 0)
+		goto out;
+	d->tftp_data_fd = open_socket("TFTP data", 0, false);
+	if (d->tftp_data_fd < 0)
+		goto out;
+	/* A storm of 200 Pis keeps many ACKs in flight at once. */
+	int rcv = 4 << 20;
+	setsockopt(d->tftp_data_fd, SOL_SOCKET, SO_RCVBUF, &rcv, sizeof(rcv));
+	setsockopt(d->tftp_data_fd, SOL_SOCKET, SO_SNDBUF, &rcv, sizeof(rcv));
+	setsockopt(d->tftp_fd, SOL_SOCKET, SO_RCVBUF, &rcv, sizeof(rcv));
+
+	struct tftp_limits lim;
+	tftp_limits_from(&d->cfg, &lim);
+	struct tftp_hooks hooks = { daemon_authorize, daemon_vars_for_addr, d };
+	d->tftp = tftp_server_new(d->loop, d->tftp_fd, d->tftp_data_fd, d->boot_fd, d->clients_fd,
+				  &d->ifs, &lim, &hooks);
+	if (!d->tftp)
+		goto out;
+	if (ev_signal_add(d->loop, SIGTERM, on_signal, d) < 0 || ev_signal_add(d->loop, SIGINT, on_signal, d) < 0 ||
+	    ev_signal_add(d->loop, SIGHUP, on_signal, d) < 0)
+		goto out;
+	d->housekeeping = ev_timer_add(d->loop, HOUSEKEEPING_MS, on_housekeeping, d);
+
+	static const char *const dhcp_mode[] = { "proxy", "full", "off" };
+	log_info("serve", "ready: data %s, %zu registered clients, dhcp %s on port %u, tftp on port %u, answer %s",
+		 d->cfg.data_dir, d->clients.n, dhcp_mode[d->cfg.dhcp], d->cfg.dhcp_port, d->cfg.tftp_port,
+		 d->cfg.answer == ANSWER_ALL ? "all" : "known");
+	if (ev_loop_run(d->loop) < 0)
+		log_error("serve", "event loop failed: %s", strerror(errno));
+	else
+		rc = 0;
+	discovery_flush(&d->disc);
+	const struct tftp_stats *st = tftp_server_stats(d->tftp);
+	log_info("serve", "tftp totals: %llu requests, %llu files sent, %llu failed, %llu not found, %llu refused, %llu bytes, %llu retransmits",
+		 (unsigned long long)st->requests, (unsigned long long)st->transfers_ok,
+		 (unsigned long long)st->transfers_failed, (unsigned long long)st->not_found,
+		 (unsigned long long)st->denied, (unsigned long long)st->bytes_sent,
+		 (unsigned long long)st->retransmits);
+out:
+	daemon_close(d);
+	return rc;
+}

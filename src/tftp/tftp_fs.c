@@ -1,0 +1,262 @@
+/* tftp_fs.c - name cleaning, per-client lookup with fallback, beneath-only
+ * opens and ${placeholder} expansion for served text files. */
+#include "tftp/tftp_fs.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <fcntl.h>
+#include <linux/openat2.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "dhcp/dhcp_pi.h"
+
+int tftp_path_clean(const char *in, char *out, size_t cap)
+{
+	size_t o = 0;
+	const char *p = in;
+	if (cap == 0)
+		return -EINVAL;
+	for (const char *q = in; *q; q++) {
+		unsigned char c = (unsigned char)*q;
+		/* Control characters and backslashes have no business in a
+		 * boot file name; refusing them keeps logs and paths honest. */
+		if (c < 0x20 || c == 0x7f || c == '\\')
+			return -EINVAL;
+	}
+	while (*p) {
+		while (*p == '/')
+			p++;
+		if (!*p)
+			break;
+		size_t n = strcspn(p, "/");
+		if (n == 1 && p[0] == '.') {
+			p += n;
+			continue;
+		}
+		if (n == 2 && p[0] == '.' && p[1] == '.')
+			return -EACCES;
+		if (o + n + 2 > cap)
+			return -EINVAL;
+		if (o)
+			out[o++] = '/';
+		memcpy(out + o, p, n);
+		o += n;
+		p += n;
+	}
+	if (o == 0)
+		return -EINVAL;
+	out[o] = '\0';
+	return 0;
+}
+
+static int open_beneath(int dirfd, const char *rel)
+{
+	struct open_how how;
+	memset(&how, 0, sizeof(how));
+	how.flags = O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK;
+	how.resolve = RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS | RESOLVE_NO_XDEV;
+	long fd = syscall(SYS_openat2, dirfd, rel, &how, sizeof(how));
+	if (fd < 0)
+		return errno == EXDEV || errno == ELOOP ? -EACCES : -errno;
+	struct stat st;
+	if (fstat((int)fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+		int e = S_ISDIR(st.st_mode) ? -ENOENT : -EACCES;
+		close((int)fd);
+		return e;
+	}
+	/* O_NONBLOCK only served to not hang on a FIFO; reads of a regular
+	 * file ignore it. */
+	return (int)fd;
+}
+
+static bool ends_with(const char *s, const char *suffix)
+{
+	size_t a = strlen(s), b = strlen(suffix);
+	return a >= b && strcmp(s + a - b, suffix) == 0;
+}
+
+/* Placeholders are expanded in text files only: a kernel image could hold
+ * the bytes "${id}" by chance and must go out untouched. */
+static int maybe_expand(struct tftp_open *o, const char *name, const struct tftp_vars *vars)
+{
+	struct stat st;
+	if (!ends_with(name, ".txt") || fstat(o->fd, &st) < 0 || st.st_size > (off_t)TFTP_EXPAND_MAX)
+		return 0;
+	size_t n = (size_t)st.st_size;
+	uint8_t *raw = malloc(n ? n : 1);
+	if (!raw)
+		return -ENOMEM;
+	size_t got = 0;
+	while (got < n) {
+		ssize_t r = pread(o->fd, raw + got, n - got, (off_t)got);
+		if (r <= 0)
+			break;
+		got += (size_t)r;
+	}
+	if (!memmem(raw, got, "${", 2)) {
+		free(raw);
+		return 0;
+	}
+	uint8_t *out;
+	size_t outlen;
+	int r = tftp_expand(raw, got, vars, &out, &outlen);
+	free(raw);
+	if (r < 0)
+		return r;
+	close(o->fd);
+	o->fd = -1;
+	o->blob = out;
+	o->size = outlen;
+	return 0;
+}
+
+static int finish_open(struct tftp_open *o, int fd, const char *name, const struct tftp_vars *vars)
+{
+	struct stat st;
+	o->fd = fd;
+	if (fstat(fd, &st) < 0) {
+		close(fd);
+		o->fd = -1;
+		return -EIO;
+	}
+	o->size = (uint64_t)st.st_size;
+	int r = maybe_expand(o, name, vars);
+	if (r < 0)
+		tftp_open_release(o);
+	return r;
+}
+
+int tftp_fs_open(int boot_fd, int clients_fd, const char *clean, uint32_t addr,
+		 const struct tftp_hooks *hooks, struct tftp_vars *vars, struct tftp_open *ret)
+{
+	memset(ret, 0, sizeof(*ret));
+	ret->fd = -1;
+	const char *slash = strchr(clean, '/');
+	if (slash && (size_t)(slash - clean) < 18) {
+		char first[18], id[18];
+		memcpy(first, clean, (size_t)(slash - clean));
+		first[slash - clean] = '\0';
+		if (pi_id_normalise(first, id) == 0) {
+			const char *rest = slash + 1;
+			enum tftp_auth a = hooks && hooks->authorize ?
+				hooks->authorize(hooks->ctx, id, addr, vars) : TFTP_AUTH_UNKNOWN;
+			/* An unregistered prefix answers "not found": the Pi then
+			 * clears its prefix and asks for the shared files, which is
+			 * what the firmware expects (protocol reference 3.2). */
+			if (a == TFTP_AUTH_UNKNOWN)
+				return -ENOENT;
+			if (a == TFTP_AUTH_DENIED)
+				return -EACCES;
+			snprintf(ret->id, sizeof(ret->id), "%s", id);
+			char rel[4096];
+			snprintf(rel, sizeof(rel), "%s/boot/%s", id, rest);
+			int fd = open_beneath(clients_fd, rel);
+			if (fd >= 0) {
+				ret->per_client = true;
+				return finish_open(ret, fd, rest, vars);
+			}
+			if (fd != -ENOENT && fd != -ENOTDIR)
+				return fd;
+			fd = open_beneath(boot_fd, rest);
+			if (fd < 0)
+				return fd == -ENOTDIR ? -ENOENT : fd;
+			return finish_open(ret, fd, rest, vars);
+		}
+	}
+	if (hooks && hooks->vars_for_addr)
+		hooks->vars_for_addr(hooks->ctx, addr, vars);
+	int fd = open_beneath(boot_fd, clean);
+	if (fd < 0)
+		return fd == -ENOTDIR ? -ENOENT : fd;
+	return finish_open(ret, fd, clean, vars);
+}
+
+void tftp_open_release(struct tftp_open *o)
+{
+	if (o->fd >= 0)
+		close(o->fd);
+	free(o->blob);
+	o->fd = -1;
+	o->blob = NULL;
+}
+
+static const char *var_value(const struct tftp_vars *v, const uint8_t *name, size_t n)
+{
+	static const struct {
+		const char *key;
+		size_t off;
+	} tab[] = {
+		{ "server", offsetof(struct tftp_vars, server) },
+		{ "id", offsetof(struct tftp_vars, id) },
+		{ "serial", offsetof(struct tftp_vars, serial) },
+		{ "mac", offsetof(struct tftp_vars, mac) },
+		{ "name", offsetof(struct tftp_vars, name) },
+	};
+	for (size_t i = 0; i < sizeof(tab) / sizeof(tab[0]); i++)
+		if (strlen(tab[i].key) == n && memcmp(tab[i].key, name, n) == 0)
+			return (const char *)v + tab[i].off;
+	return NULL;
+}
+
+int tftp_expand(const uint8_t *in, size_t n, const struct tftp_vars *v, uint8_t **ret, size_t *ret_len)
+{
+	/* Each placeholder is at least 5 bytes ("${id}") and each value at
+	 * most 63, so 13x the input bounds the output. Compute exactly instead. */
+	size_t need = 0;
+	for (int pass = 0; pass < 2; pass++) {
+		uint8_t *out = NULL;
+		if (pass == 1) {
+			out = malloc(need ? need : 1);
+			if (!out)
+				return -ENOMEM;
+		}
+		size_t o = 0;
+		for (size_t i = 0; i < n;) {
+			if (in[i] == '$' && i + 1 < n && in[i + 1] == '{') {
+				const uint8_t *end = memchr(in + i + 2, '}', n - i - 2 < 16 ? n - i - 2 : 16);
+				const char *val = end ? var_value(v, in + i + 2, (size_t)(end - in - i - 2)) : NULL;
+				if (val) {
+					size_t vl = strlen(val);
+					if (out)
+						memcpy(out + o, val, vl);
+					o += vl;
+					i = (size_t)(end - in) + 1;
+					continue;
+				}
+			}
+			if (out)
+				out[o] = in[i];
+			o++;
+			i++;
+		}
+		if (pass == 0) {
+			need = o;
+		} else {
+			*ret = out;
+			*ret_len = o;
+		}
+	}
+	return 0;
+}
+
+bool tftp_expected_missing(const char *clean)
+{
+	static const char *const names[] = {
+		"bootsig.bin", "autoboot.txt", "recovery.elf", "recover4.elf", "recovery.bin",
+		"dt-blob.bin", "bootcfg.txt", "pieeprom.sig", "pieeprom.upd", "pieeprom.bin",
+		"vl805.sig", "vl805.bin", "overlay_map.dtb", "kernel8-32.img", "start4.elf",
+		"start.elf", "config.txt", "start4x.elf", "start4cd.elf", "start4db.elf",
+	};
+	const char *base = strrchr(clean, '/');
+	base = base ? base + 1 : clean;
+	if (strncmp(base, "armstub", 7) == 0)
+		return true;
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		if (strcmp(base, names[i]) == 0)
+			return true;
+	return false;
+}

@@ -1,0 +1,840 @@
+/* tftp_server.c - TFTP transfers on the event loop.
+ *
+ * Requests arrive on the listening socket; every transfer then runs on one
+ * shared, unconnected data socket, keyed by the client's (address, port).
+ * A client sees an ordinary new server TID (a port other than 69); sharing
+ * it lets one recvmmsg/sendmmsg pair serve a whole storm of Pis. File data
+ * is read with pread into a small per-transfer chunk (page-cache friendly,
+ * bounded memory, no mmap that a concurrent truncate could turn into
+ * SIGBUS). Retransmission uses an adaptive timeout (RFC 6298 style, Karn's
+ * rule) and duplicate ACKs never trigger sends (Sorcerer's Apprentice,
+ * RFC 1123 4.2.3.1). */
+#include "tftp/tftp_server.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "core/log.h"
+#include "tftp/tftp_proto.h"
+
+#define BATCH 64
+#define ARENA_SIZE (512u * 1024u)
+#define HASH_SIZE 4096u
+#define CHUNK_MIN (16u * 1024u)
+#define CHUNK_MAX (1024u * 1024u)
+#define NETASCII_MAX (16u * 1024u * 1024u)
+#define RTO_INITIAL_US 200000u
+#define RTO_MAX_US 2000000u
+#define REQ_BUF 1500u
+
+struct xfer {
+	struct xfer *hnext;
+	struct xfer *prev, *next;
+	struct sockaddr_in peer;
+	uint32_t local_addr;
+	int ifindex;
+	struct tftp_open src;
+	uint16_t blksize, window;
+	bool oack;
+	bool quiet;              /* expected probe: log at debug only */
+	uint64_t nblocks;        /* blocks in the file (the last may be empty) */
+	uint64_t acked, sent;    /* absolute block numbers */
+	uint8_t *chunk;
+	size_t chunk_cap, chunk_len;
+	uint64_t chunk_off;
+	uint64_t deadline_us, rto_us, last_progress_us, start_us;
+	uint64_t timed_block, timed_at_us;
+	bool timing;
+	int64_t srtt_us, rttvar_us;
+	uint64_t fixed_rto_us;   /* RFC 2349 timeout option, 0 = adaptive */
+	struct tftp_opts granted; /* what our OACK said, for retransmission */
+	unsigned retransmits;
+	char name[TFTP_FILENAME_MAX + 1];
+};
+
+struct out_batch {
+	struct mmsghdr msgs[BATCH];
+	struct iovec iov[BATCH];
+	union {
+		char buf[CMSG_SPACE(sizeof(struct in_pktinfo))];
+		struct cmsghdr align;
+	} ctl[BATCH];
+	struct sockaddr_in to[BATCH];
+	size_t n;
+	uint8_t *arena;
+	size_t used;
+};
+
+struct tftp_server {
+	struct ev_loop *loop;
+	int listen_fd, data_fd, boot_fd, clients_fd;
+	const struct net_ifaces *ifs;
+	struct tftp_limits lim;
+	struct tftp_hooks hooks;
+	struct tftp_stats stats;
+	struct xfer *hash[HASH_SIZE];
+	struct xfer *head;
+	struct ev_timer *tick;
+	uint64_t tick_due_us;
+	struct out_batch out;
+	uint8_t *rxbuf;          /* BATCH * REQ_BUF receive buffers */
+	uint64_t unknown_tid_log_us;
+};
+
+static uint64_t now_us(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+}
+
+static unsigned hash_peer(const struct sockaddr_in *p)
+{
+	uint32_t h = p->sin_addr.s_addr * 2654435761u ^ (uint32_t)p->sin_port * 40503u;
+	return (h ^ (h >> 16)) & (HASH_SIZE - 1);
+}
+
+static struct xfer *xfer_find(struct tftp_server *s, const struct sockaddr_in *p)
+{
+	for (struct xfer *x = s->hash[hash_peer(p)]; x; x = x->hnext)
+		if (x->peer.sin_addr.s_addr == p->sin_addr.s_addr && x->peer.sin_port == p->sin_port)
+			return x;
+	return NULL;
+}
+
+static void peer_str(const struct sockaddr_in *p, char *buf, size_t len)
+{
+	char a[16];
+	snprintf(buf, len, "%s:%u", net_ntoa(p->sin_addr.s_addr, a), ntohs(p->sin_port));
+}
+
+/* ---- output batching ---- */
+
+static void flush_out(struct tftp_server *s)
+{
+	struct out_batch *o = &s->out;
+	size_t done = 0;
+	while (done < o->n) {
+		/* MSG_CONFIRM: we just heard from this peer, so its neighbour
+		 * entry is fresh. The Pi 3B ROM stops answering ARP once data
+		 * flows (protocol reference 8.4); without this the kernel would
+		 * re-probe it and stall the transfer. */
+		int r = sendmmsg(s->data_fd, o->msgs + done, (unsigned)(o->n - done), MSG_CONFIRM);
+		if (r < 0) {
+			if (errno == EINTR)
+				continue;
+			/* EAGAIN (socket buffer full) or a per-destination error:
+			 * drop this datagram; the retransmit timer recovers. */
+			done++;
+			continue;
+		}
+		done += (size_t)r;
+	}
+	o->n = 0;
+	o->used = 0;
+}
+
+/* Queue one datagram: hdr (<= 4 + optional) followed by payload. */
+static void queue_pkt(struct tftp_server *s, const struct xfer *x, const struct sockaddr_in *to,
+		      uint32_t local_addr, int ifindex, const uint8_t *hdr, size_t hlen,
+		      const uint8_t *payload, size_t plen)
+{
+	struct out_batch *o = &s->out;
+	if (o->n == BATCH || o->used + hlen + plen > ARENA_SIZE)
+		flush_out(s);
+	(void)x;
+	uint8_t *p = o->arena + o->used;
+	memcpy(p, hdr, hlen);
+	if (plen)
+		memcpy(p + hlen, payload, plen);
+	size_t i = o->n++;
+	o->used += hlen + plen;
+	o->to[i] = *to;
+	o->iov[i].iov_base = p;
+	o->iov[i].iov_len = hlen + plen;
+	struct msghdr *mh = &o->msgs[i].msg_hdr;
+	memset(mh, 0, sizeof(*mh));
+	mh->msg_name = &o->to[i];
+	mh->msg_namelen = sizeof(o->to[i]);
+	mh->msg_iov = &o->iov[i];
+	mh->msg_iovlen = 1;
+	if (local_addr || ifindex) {
+		memset(&o->ctl[i], 0, sizeof(o->ctl[i]));
+		mh->msg_control = o->ctl[i].buf;
+		mh->msg_controllen = sizeof(o->ctl[i].buf);
+		struct cmsghdr *c = CMSG_FIRSTHDR(mh);
+		c->cmsg_level = IPPROTO_IP;
+		c->cmsg_type = IP_PKTINFO;
+		c->cmsg_len = CMSG_LEN(sizeof(struct in_pktinfo));
+		struct in_pktinfo pi;
+		memset(&pi, 0, sizeof(pi));
+		pi.ipi_ifindex = ifindex;
+		pi.ipi_spec_dst.s_addr = local_addr;
+		memcpy(CMSG_DATA(c), &pi, sizeof(pi));
+	}
+	s->stats.packets_sent++;
+}
+
+static void queue_error(struct tftp_server *s, const struct sockaddr_in *to, uint32_t local,
+			int ifindex, uint16_t code, const char *msg)
+{
+	uint8_t buf[200];
+	int n = tftp_build_error(buf, sizeof(buf), code, msg);
+	if (n > 0)
+		queue_pkt(s, NULL, to, local, ifindex, buf, (size_t)n, NULL, 0);
+}
+
+/* ---- transfers ---- */
+
+static void xfer_unlink(struct tftp_server *s, struct xfer *x)
+{
+	struct xfer **pp = &s->hash[hash_peer(&x->peer)];
+	while (*pp && *pp != x)
+		pp = &(*pp)->hnext;
+	if (*pp)
+		*pp = x->hnext;
+	if (x->prev)
+		x->prev->next = x->next;
+	else
+		s->head = x->next;
+	if (x->next)
+		x->next->prev = x->prev;
+	s->stats.active--;
+}
+
+static void xfer_free(struct tftp_server *s, struct xfer *x)
+{
+	xfer_unlink(s, x);
+	tftp_open_release(&x->src);
+	free(x->chunk);
+	free(x);
+}
+
+static void xfer_done(struct tftp_server *s, struct xfer *x)
+{
+	char p[32], esc[300];
+	uint64_t ms = (now_us() - x->start_us) / 1000u;
+	peer_str(&x->peer, p, sizeof(p));
+	log_escape(esc, sizeof(esc), x->name, strlen(x->name));
+	if (x->quiet)
+		log_debug("tftp", "%s%s%s sent %s (%llu bytes, %llu ms, %u retransmits)", p,
+			  x->src.id[0] ? " " : "", x->src.id, esc, (unsigned long long)x->src.size,
+			  (unsigned long long)ms, x->retransmits);
+	else
+		log_info("tftp", "%s%s%s sent %s (%llu bytes, %llu ms, %u retransmits)", p,
+			 x->src.id[0] ? " " : "", x->src.id, esc, (unsigned long long)x->src.size,
+			 (unsigned long long)ms, x->retransmits);
+	s->stats.transfers_ok++;
+	xfer_free(s, x);
+}
+
+/* Make block b's payload available; returns its length or -1. */
+static ssize_t block_data(struct xfer *x, uint64_t b, const uint8_t **ret)
+{
+	uint64_t off = (b - 1) * x->blksize;
+	if (off > x->src.size)
+		return -1;
+	size_t len = x->src.size - off < x->blksize ? (size_t)(x->src.size - off) : x->blksize;
+	if (x->src.blob) {
+		*ret = x->src.blob + off;
+		return (ssize_t)len;
+	}
+	if (len == 0) {
+		*ret = NULL;
+		return 0;
+	}
+	if (off < x->chunk_off || off + len > x->chunk_off + x->chunk_len) {
+		if (!x->chunk) {
+			x->chunk = malloc(x->chunk_cap);
+			if (!x->chunk)
+				return -1;
+		}
+		size_t want = x->src.size - off < x->chunk_cap ? (size_t)(x->src.size - off) : x->chunk_cap;
+		size_t got = 0;
+		while (got < want) {
+			ssize_t r = pread(x->src.fd, x->chunk + got, want - got, (off_t)(off + got));
+			if (r < 0 && errno == EINTR)
+				continue;
+			if (r <= 0)
+				break;
+			got += (size_t)r;
+		}
+		x->chunk_off = off;
+		x->chunk_len = got;
+		if (got < len)
+			return -1; /* file shrank under us */
+	}
+	*ret = x->chunk + (off - x->chunk_off);
+	return (ssize_t)len;
+}
+
+static void xfer_arm(struct tftp_server *s, struct xfer *x);
+
+static void xfer_fail(struct tftp_server *s, struct xfer *x, uint16_t code, const char *why, bool quiet)
+{
+	char p[32], esc[300];
+	peer_str(&x->peer, p, sizeof(p));
+	log_escape(esc, sizeof(esc), x->name, strlen(x->name));
+	if (quiet || x->quiet)
+		log_debug("tftp", "%s%s%s %s: %s", p, x->src.id[0] ? " " : "", x->src.id, esc, why);
+	else
+		log_warn("tftp", "%s%s%s %s: %s", p, x->src.id[0] ? " " : "", x->src.id, esc, why);
+	if (code != UINT16_MAX)
+		queue_error(s, &x->peer, x->local_addr, x->ifindex, code, why);
+	s->stats.transfers_failed++;
+	xfer_free(s, x);
+}
+
+/* Send blocks from..to (inclusive, absolute). Returns false if the
+ * transfer had to be aborted. */
+static bool send_blocks(struct tftp_server *s, struct xfer *x, uint64_t from, uint64_t to)
+{
+	for (uint64_t b = from; b <= to; b++) {
+		const uint8_t *payload;
+		ssize_t n = block_data(x, b, &payload);
+		if (n < 0) {
+			xfer_fail(s, x, TFTP_EUNDEF, "file changed or unreadable during transfer", false);
+			return false;
+		}
+		uint8_t hdr[4];
+		tftp_build_data_hdr(hdr, sizeof(hdr), (uint16_t)b); /* block numbers wrap at 65535 -> 0 */
+		queue_pkt(s, x, &x->peer, x->local_addr, x->ifindex, hdr, 4, payload, (size_t)n);
+		s->stats.bytes_sent += (uint64_t)n;
+	}
+	if (to > x->sent)
+		x->sent = to;
+	return true;
+}
+
+static uint64_t window_end(const struct xfer *x)
+{
+	uint64_t end = x->acked + x->window;
+	return end > x->nblocks ? x->nblocks : end;
+}
+
+static void send_oack(struct tftp_server *s, struct xfer *x, const struct tftp_opts *o)
+{
+	uint8_t buf[256];
+	int n = tftp_build_oack(buf, sizeof(buf), o);
+	if (n > 0)
+		queue_pkt(s, x, &x->peer, x->local_addr, x->ifindex, buf, (size_t)n, NULL, 0);
+}
+
+static void xfer_timeout(struct tftp_server *s, struct xfer *x, uint64_t now)
+{
+	if (now - x->last_progress_us > (uint64_t)s->lim.give_up_s * 1000000u) {
+		/* A client that never ACKs our OACK usually just wanted the size
+		 * (a probe) and went away without saying so. */
+		xfer_fail(s, x, UINT16_MAX, x->oack ? "client went away after the option ack" :
+			  "timed out, client stopped answering", x->oack);
+		return;
+	}
+	x->retransmits++;
+	s->stats.retransmits++;
+	x->timing = false; /* Karn: no RTT sample from retransmitted blocks */
+	x->rto_us = x->rto_us * 2 > RTO_MAX_US ? RTO_MAX_US : x->rto_us * 2;
+	if (x->oack)
+		send_oack(s, x, &x->granted);
+	else if (!send_blocks(s, x, x->acked + 1, window_end(x)))
+		return;
+	x->deadline_us = now + (x->fixed_rto_us ? x->fixed_rto_us : x->rto_us);
+}
+
+static void schedule_tick(struct tftp_server *s, uint64_t due_us);
+
+static void on_tick(struct ev_loop *loop, void *arg)
+{
+	struct tftp_server *s = arg;
+	(void)loop;
+	s->tick = NULL;
+	uint64_t now = now_us(), next = UINT64_MAX;
+	struct xfer *x = s->head;
+	while (x) {
+		struct xfer *n = x->next;
+		if (x->deadline_us <= now) {
+			xfer_timeout(s, x, now);
+			/* x may be gone; its successor is still valid */
+		}
+		x = n;
+	}
+	for (x = s->head; x; x = x->next)
+		if (x->deadline_us < next)
+			next = x->deadline_us;
+	flush_out(s);
+	if (next != UINT64_MAX)
+		schedule_tick(s, next);
+}
+
+static void schedule_tick(struct tftp_server *s, uint64_t due_us)
+{
+	if (s->tick && s->tick_due_us <= due_us)
+		return;
+	if (s->tick)
+		ev_timer_cancel(s->loop, s->tick);
+	uint64_t now = now_us();
+	uint64_t ms = due_us > now ? (due_us - now + 999) / 1000 : 0;
+	s->tick = ev_timer_add(s->loop, ms, on_tick, s);
+	s->tick_due_us = now + ms * 1000;
+}
+
+static void xfer_arm(struct tftp_server *s, struct xfer *x)
+{
+	x->deadline_us = now_us() + (x->fixed_rto_us ? x->fixed_rto_us : x->rto_us);
+	schedule_tick(s, x->deadline_us);
+}
+
+static void rtt_sample(struct tftp_server *s, struct xfer *x, uint64_t now)
+{
+	int64_t r = (int64_t)(now - x->timed_at_us);
+	if (x->srtt_us == 0) {
+		x->srtt_us = r;
+		x->rttvar_us = r / 2;
+	} else {
+		int64_t d = x->srtt_us - r;
+		x->rttvar_us += ((d < 0 ? -d : d) - x->rttvar_us) / 4;
+		x->srtt_us += (r - x->srtt_us) / 8;
+	}
+	uint64_t rto = (uint64_t)(x->srtt_us + 4 * x->rttvar_us + 2000);
+	uint64_t min = (uint64_t)s->lim.min_rto_ms * 1000u;
+	x->rto_us = rto < min ? min : rto > RTO_MAX_US ? RTO_MAX_US : rto;
+	x->timing = false;
+}
+
+static void on_ack(struct tftp_server *s, struct xfer *x, uint16_t wire)
+{
+	uint64_t now = now_us();
+	if (x->oack) {
+		if (wire != 0)
+			return;
+		x->oack = false;
+		if (x->timing)
+			rtt_sample(s, x, now);
+	} else {
+		uint64_t abs = x->acked + (uint16_t)(wire - (uint16_t)x->acked);
+		if (abs > x->sent || abs == x->acked)
+			return; /* stale, future or duplicate: never answer it */
+		if (x->timing && abs >= x->timed_block)
+			rtt_sample(s, x, now);
+		x->acked = abs;
+		if (x->acked == x->nblocks) {
+			xfer_done(s, x);
+			return;
+		}
+	}
+	x->last_progress_us = now;
+	/* RFC 7440: an ACK inside the window means the rest of it was lost;
+	 * restart the window after the acknowledged block. */
+	uint64_t from = x->acked + 1, to = window_end(x);
+	if (!x->timing) {
+		x->timing = true;
+		x->timed_block = to;
+		x->timed_at_us = now;
+	}
+	if (!send_blocks(s, x, from, to))
+		return;
+	x->deadline_us = now + (x->fixed_rto_us ? x->fixed_rto_us : x->rto_us);
+	schedule_tick(s, x->deadline_us);
+}
+
+static void on_client_error(struct tftp_server *s, struct xfer *x, const uint8_t *buf, size_t len)
+{
+	uint16_t code = 0;
+	char msg[128], esc[200], p[32], name[300];
+	tftp_parse_error(buf, len, &code, msg, sizeof(msg));
+	log_escape(esc, sizeof(esc), msg, strlen(msg));
+	log_escape(name, sizeof(name), x->name, strlen(x->name));
+	peer_str(&x->peer, p, sizeof(p));
+	/* Pi 4/5 firmware and bootcode.bin probe a file's size with tsize
+	 * and abort with "Early terminate" right after the OACK or block 1
+	 * (protocol reference 4.1): expected, so debug only. */
+	if (x->oack || x->acked <= 1 || x->quiet)
+		log_debug("tftp", "%s%s%s %s: client ended after %llu blocks (%u: %s)", p,
+			  x->src.id[0] ? " " : "", x->src.id, name, (unsigned long long)x->acked, code, esc);
+	else
+		log_info("tftp", "%s%s%s %s: client aborted at block %llu (%u: %s)", p,
+			 x->src.id[0] ? " " : "", x->src.id, name, (unsigned long long)x->acked, code, esc);
+	xfer_free(s, x);
+}
+
+static void on_data_pkt(struct tftp_server *s, const uint8_t *buf, size_t len,
+			const struct sockaddr_in *from, const struct net_pkt_info *pi)
+{
+	struct xfer *x = xfer_find(s, from);
+	uint16_t op = tftp_opcode(buf, len);
+	if (!x) {
+		if (op == TFTP_ACK || op == TFTP_DATA) {
+			uint64_t now = now_us();
+			if (now - s->unknown_tid_log_us > 1000000u) {
+				char p[32];
+				peer_str(from, p, sizeof(p));
+				log_debug("tftp", "%s: packet for no transfer (finished or unknown)", p);
+				s->unknown_tid_log_us = now;
+			}
+			/* RFC 1350: answer a stray packet with error 5, do not
+			 * disturb anything else. */
+			queue_error(s, from, pi->local_addr, 0, TFTP_EBADID, NULL);
+		}
+		return;
+	}
+	if (op == TFTP_ACK) {
+		uint16_t b;
+		if (tftp_parse_ack(buf, len, &b) == 0)
+			on_ack(s, x, b);
+	} else if (op == TFTP_ERROR) {
+		on_client_error(s, x, buf, len);
+	}
+}
+
+/* ---- requests ---- */
+
+static unsigned count_for_addr(const struct tftp_server *s, uint32_t addr)
+{
+	unsigned n = 0;
+	for (const struct xfer *x = s->head; x; x = x->next)
+		n += x->peer.sin_addr.s_addr == addr;
+	return n;
+}
+
+static int to_netascii(struct tftp_open *o)
+{
+	if (o->size > NETASCII_MAX)
+		return -EFBIG;
+	size_t n = (size_t)o->size;
+	uint8_t *raw = o->blob;
+	if (!raw) {
+		raw = malloc(n ? n : 1);
+		if (!raw)
+			return -ENOMEM;
+		size_t got = 0;
+		while (got < n) {
+			ssize_t r = pread(o->fd, raw + got, n - got, (off_t)got);
+			if (r <= 0)
+				break;
+			got += (size_t)r;
+		}
+		n = got;
+	}
+	size_t need = tftp_netascii_encode(raw, n, NULL, 0);
+	uint8_t *out = malloc(need ? need : 1);
+	if (!out) {
+		if (raw != o->blob)
+			free(raw);
+		return -ENOMEM;
+	}
+	tftp_netascii_encode(raw, n, out, need);
+	if (raw != o->blob)
+		free(raw);
+	tftp_open_release(o);
+	o->blob = out;
+	o->size = need;
+	return 0;
+}
+
+static void on_request(struct tftp_server *s, const uint8_t *buf, size_t len,
+		       const struct sockaddr_in *from, const struct net_pkt_info *pi)
+{
+	const struct net_iface *ifc = net_iface_by_index(s->ifs, pi->ifindex);
+	char p[32], esc[300];
+	peer_str(from, p, sizeof(p));
+	if (!ifc) {
+		log_debug("tftp", "%s: request on an interface we do not serve (ifindex %d)", p, pi->ifindex);
+		return;
+	}
+	uint32_t local = pi->local_addr ? pi->local_addr : ifc->addr;
+	s->stats.requests++;
+	struct tftp_req req;
+	int r = tftp_parse_request(buf, len, &req);
+	if (r < 0) {
+		log_info("tftp", "%s: ignoring malformed request (%s)", p, strerror(-r));
+		queue_error(s, from, local, pi->ifindex, r == -EPROTONOSUPPORT ? TFTP_EUNDEF : TFTP_EBADOP,
+			    r == -EPROTONOSUPPORT ? "unsupported transfer mode" :
+			    r == -ENAMETOOLONG ? "file name too long" : "malformed request");
+		return;
+	}
+	log_escape(esc, sizeof(esc), req.filename, strlen(req.filename));
+	if (req.opcode == TFTP_WRQ) {
+		log_info("tftp", "%s: refused write request for %s (read-only server)", p, esc);
+		queue_error(s, from, local, pi->ifindex, TFTP_EACCESS, "read-only server");
+		s->stats.denied++;
+		return;
+	}
+	if (req.mode == TFTP_MODE_MAIL) {
+		queue_error(s, from, local, pi->ifindex, TFTP_EBADOP, "mail mode is not supported");
+		return;
+	}
+	struct xfer *old = xfer_find(s, from);
+	if (old) {
+		/* The same client port asking again: its first packet from us
+		 * was lost. Resend by rewinding; a transfer that already made
+		 * progress is replaced by the new request. */
+		if (strcmp(old->name, req.filename) == 0 && (old->oack || old->acked == 0))
+			return; /* the retransmit timer resends the first packet */
+		xfer_free(s, old);
+	}
+	if (s->stats.active >= s->lim.max_transfers) {
+		log_warn("tftp", "%s: refused %s: %u transfers in flight (max-transfers)", p, esc,
+			 s->stats.active);
+		queue_error(s, from, local, pi->ifindex, TFTP_EUNDEF, "server busy, retry");
+		return;
+	}
+	if (count_for_addr(s, from->sin_addr.s_addr) >= s->lim.max_per_client) {
+		log_warn("tftp", "%s: refused %s: too many transfers from this client", p, esc);
+		queue_error(s, from, local, pi->ifindex, TFTP_EUNDEF, "too many transfers from this client");
+		return;
+	}
+	char clean[TFTP_FILENAME_MAX + 1];
+	r = tftp_path_clean(req.filename, clean, sizeof(clean));
+	struct tftp_vars vars;
+	struct tftp_open src;
+	memset(&vars, 0, sizeof(vars));
+	memset(&src, 0, sizeof(src));
+	src.fd = -1;
+	net_ntoa(local, vars.server);
+	if (r == 0)
+		r = tftp_fs_open(s->boot_fd, s->clients_fd, clean, from->sin_addr.s_addr, &s->hooks, &vars, &src);
+	if (r == 0 && req.mode == TFTP_MODE_NETASCII)
+		r = to_netascii(&src);
+	if (r < 0) {
+		if (r == -ENOENT) {
+			s->stats.not_found++;
+			if (tftp_expected_missing(clean))
+				log_debug("tftp", "%s: %s not found", p, esc);
+			else
+				log_info("tftp", "%s: %s not found", p, esc);
+			queue_error(s, from, local, pi->ifindex, TFTP_ENOTFOUND, NULL);
+		} else {
+			s->stats.denied++;
+			log_warn("tftp", "%s: refused %s: %s", p, esc,
+				 r == -EACCES ? "outside the served directories or not allowed for this address" :
+				 r == -EINVAL ? "invalid file name" : strerror(-r));
+			queue_error(s, from, local, pi->ifindex,
+				    r == -EINVAL || r == -EACCES ? TFTP_EACCESS : TFTP_EUNDEF,
+				    r == -EACCES || r == -EINVAL ? NULL : "cannot read file");
+		}
+		tftp_open_release(&src);
+		return;
+	}
+
+	struct xfer *x = calloc(1, sizeof(*x));
+	if (!x) {
+		tftp_open_release(&src);
+		queue_error(s, from, local, pi->ifindex, TFTP_EUNDEF, "out of memory");
+		return;
+	}
+	x->peer = *from;
+	x->local_addr = local;
+	x->ifindex = pi->ifindex;
+	x->src = src;
+	snprintf(x->name, sizeof(x->name), "%s", req.filename);
+	x->quiet = tftp_expected_missing(clean);
+	x->blksize = TFTP_BLKSIZE_DEFAULT;
+	x->window = 1;
+	x->rto_us = RTO_INITIAL_US;
+	x->start_us = x->last_progress_us = now_us();
+
+	/* RFC 2347: answer only the options we accept, with our values. */
+	struct tftp_opts o;
+	memset(&o, 0, sizeof(o));
+	if (req.opts.has_blksize) {
+		unsigned mtu_max = ifc->mtu > 60 ? (unsigned)ifc->mtu - 32u : 512u; /* IP 20 + UDP 8 + TFTP 4 */
+		unsigned b = req.opts.blksize;
+		if (b > s->lim.max_blksize)
+			b = s->lim.max_blksize;
+		if (b > mtu_max)
+			b = mtu_max;
+		o.has_blksize = true;
+		o.blksize = (uint16_t)b;
+		x->blksize = (uint16_t)b;
+	}
+	if (req.opts.has_tsize) {
+		o.has_tsize = true;
+		o.tsize = x->src.size;
+	}
+	if (req.opts.has_timeout) {
+		o.has_timeout = true;
+		o.timeout = req.opts.timeout;
+		x->fixed_rto_us = (uint64_t)req.opts.timeout * 1000000u;
+	}
+	if (req.opts.has_windowsize) {
+		unsigned w = req.opts.windowsize;
+		if (w > s->lim.max_window)
+			w = s->lim.max_window;
+		o.has_windowsize = true;
+		o.windowsize = (uint16_t)w;
+		x->window = (uint16_t)w;
+	}
+	x->nblocks = x->src.size / x->blksize + 1;
+	size_t cap = (size_t)x->blksize * x->window;
+	if (cap < CHUNK_MIN)
+		cap = (CHUNK_MIN / x->blksize + 1) * x->blksize;
+	if (cap > CHUNK_MAX)
+		cap = CHUNK_MAX;
+	if (cap < x->blksize)
+		cap = x->blksize;
+	x->chunk_cap = cap;
+
+	unsigned h = hash_peer(from);
+	x->hnext = s->hash[h];
+	s->hash[h] = x;
+	x->next = s->head;
+	if (s->head)
+		s->head->prev = x;
+	s->head = x;
+	s->stats.active++;
+	if (s->stats.active > s->stats.peak_active)
+		s->stats.peak_active = s->stats.active;
+
+	char ostr[128];
+	tftp_opts_str(&req.opts, ostr, sizeof(ostr));
+	log_debug("tftp", "%s%s%s RRQ %s %s%s%s", p, x->src.id[0] ? " " : "", x->src.id, esc,
+		  tftp_mode_name(req.mode), ostr[0] ? " " : "", ostr);
+
+	if (o.has_blksize || o.has_tsize || o.has_timeout || o.has_windowsize) {
+		x->oack = true;
+		x->granted = o;
+		send_oack(s, x, &o);
+		x->timing = true;
+		x->timed_block = 0;
+		x->timed_at_us = x->start_us;
+		xfer_arm(s, x);
+	} else {
+		x->timing = true;
+		x->timed_block = 1;
+		x->timed_at_us = x->start_us;
+		if (!send_blocks(s, x, 1, window_end(x)))
+			return;
+		xfer_arm(s, x);
+	}
+}
+
+/* ---- sockets ---- */
+
+typedef void (*pkt_fn)(struct tftp_server *s, const uint8_t *buf, size_t len,
+		       const struct sockaddr_in *from, const struct net_pkt_info *pi);
+
+/* Drain a socket with recvmmsg, BATCH datagrams per call, then send what
+ * the batch produced with one sendmmsg. */
+static void drain(struct tftp_server *s, int fd, pkt_fn fn)
+{
+	struct mmsghdr mm[BATCH];
+	struct iovec iov[BATCH];
+	struct sockaddr_in from[BATCH];
+	union {
+		char buf[CMSG_SPACE(sizeof(struct in_pktinfo))];
+		struct cmsghdr align;
+	} ctl[BATCH];
+	for (int rounds = 0; rounds < 64; rounds++) {
+		for (size_t i = 0; i < BATCH; i++) {
+			iov[i].iov_base = s->rxbuf + i * REQ_BUF;
+			iov[i].iov_len = REQ_BUF;
+			memset(&mm[i].msg_hdr, 0, sizeof(mm[i].msg_hdr));
+			mm[i].msg_hdr.msg_name = &from[i];
+			mm[i].msg_hdr.msg_namelen = sizeof(from[i]);
+			mm[i].msg_hdr.msg_iov = &iov[i];
+			mm[i].msg_hdr.msg_iovlen = 1;
+			mm[i].msg_hdr.msg_control = ctl[i].buf;
+			mm[i].msg_hdr.msg_controllen = sizeof(ctl[i].buf);
+		}
+		int n = recvmmsg(fd, mm, BATCH, MSG_DONTWAIT, NULL);
+		if (n <= 0)
+			break;
+		for (int i = 0; i < n; i++) {
+			struct msghdr *mh = &mm[i].msg_hdr;
+			struct net_pkt_info pi;
+			memset(&pi, 0, sizeof(pi));
+			for (struct cmsghdr *c = CMSG_FIRSTHDR(mh); c; c = CMSG_NXTHDR(mh, c)) {
+				if (c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_PKTINFO) {
+					struct in_pktinfo ip;
+					memcpy(&ip, CMSG_DATA(c), sizeof(ip));
+					pi.ifindex = ip.ipi_ifindex;
+					pi.local_addr = ip.ipi_spec_dst.s_addr;
+					pi.dst_addr = ip.ipi_addr.s_addr;
+				}
+			}
+			if (mh->msg_flags & MSG_TRUNC || from[i].sin_family != AF_INET)
+				continue; /* larger than any valid TFTP request or ACK */
+			fn(s, s->rxbuf + (size_t)i * REQ_BUF, mm[i].msg_len, &from[i], &pi);
+		}
+		flush_out(s);
+		if (n < BATCH)
+			break;
+	}
+	flush_out(s);
+}
+
+static void on_listen(struct ev_loop *loop, int fd, unsigned events, void *arg)
+{
+	(void)loop;
+	drain(arg, fd, on_request);
+}
+
+static void on_data(struct ev_loop *loop, int fd, unsigned events, void *arg)
+{
+	(void)loop;
+	drain(arg, fd, on_data_pkt);
+}
+
+struct tftp_server *tftp_server_new(struct ev_loop *loop, int listen_fd, int data_fd,
+				    int boot_fd, int clients_fd, const struct net_ifaces *ifs,
+				    const struct tftp_limits *lim, const struct tftp_hooks *hooks)
+{
+	struct tftp_server *s = calloc(1, sizeof(*s));
+	if (!s)
+		return NULL;
+	s->loop = loop;
+	s->listen_fd = listen_fd;
+	s->data_fd = data_fd;
+	s->boot_fd = boot_fd;
+	s->clients_fd = clients_fd;
+	s->ifs = ifs;
+	s->lim = *lim;
+	if (hooks)
+		s->hooks = *hooks;
+	s->out.arena = malloc(ARENA_SIZE);
+	s->rxbuf = malloc((size_t)BATCH * REQ_BUF);
+	if (!s->out.arena || !s->rxbuf)
+		goto fail;
+	if (ev_io_add(loop, listen_fd, EV_READ, on_listen, s) < 0)
+		goto fail;
+	if (ev_io_add(loop, data_fd, EV_READ, on_data, s) < 0) {
+		ev_io_del(loop, listen_fd);
+		goto fail;
+	}
+	return s;
+fail:
+	free(s->out.arena);
+	free(s->rxbuf);
+	free(s);
+	return NULL;
+}
+
+void tftp_server_set_limits(struct tftp_server *s, const struct tftp_limits *lim)
+{
+	s->lim = *lim;
+}
+
+const struct tftp_stats *tftp_server_stats(const struct tftp_server *s)
+{
+	return &s->stats;
+}
+
+void tftp_server_free(struct tftp_server *s)
+{
+	if (!s)
+		return;
+	while (s->head)
+		xfer_free(s, s->head);
+	if (s->tick)
+		ev_timer_cancel(s->loop, s->tick);
+	ev_io_del(s->loop, s->listen_fd);
+	ev_io_del(s->loop, s->data_fd);
+	free(s->out.arena);
+	free(s->rxbuf);
+	free(s);
+}

@@ -1,0 +1,18 @@
+#!/bin/sh
+# deps.sh - install the Debian packages pinetboot builds and tests with,
+# when any is missing. Needs root (or sudo) only when something is missing.
+set -e
+PKGS="build-essential clang pkg-config libinih-dev libsodium-dev libcmocka-dev \
+iproute2 dnsmasq-base tftpd-hpa tftp-hpa atftp curl busybox udhcpc procps"
+missing=""
+for p in $PKGS; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing="$missing $p"
+done
+[ -z "$missing" ] && exit 0
+echo "deps: installing:$missing"
+SUDO=""
+[ "$(id -u)" = 0 ] || SUDO="sudo"
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -q
+# shellcheck disable=SC2086
+$SUDO apt-get install -y -q --no-install-recommends $missing
