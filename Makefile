@@ -37,13 +37,15 @@ build/libpinetboot.a: $(OBJ)
 
 build/obj/%.o: %.c $(HDRS)
 	@mkdir -p $(dir $@)
-	$(CC) $(BASEFLAGS) $(CFLAGS) -c -o $@ $<
+	@echo "  CC      $<"
+	@$(CC) $(BASEFLAGS) $(CFLAGS) -c -o $@ $<
 
 # Sanitizer build: the same sources under ASan + UBSan, used by unit tests
 # and by the integration tests (build/asan/pinetboot).
 build/asan/%.o: %.c $(HDRS)
 	@mkdir -p $(dir $@)
-	$(CC) $(BASEFLAGS) $(ASANFLAGS) -c -o $@ $<
+	@echo "  CC+SAN  $<"
+	@$(CC) $(BASEFLAGS) $(ASANFLAGS) -c -o $@ $<
 
 build/asan/libpinetboot.a: $(ASAN_OBJ)
 	@rm -f $@
