@@ -10,7 +10,7 @@ WARN    := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototyp
            -Wpointer-arith -Wcast-qual -Wformat=2 -Wno-unused-parameter
 BASEFLAGS := -std=c11 -D_GNU_SOURCE -Isrc $(WARN) -g
 CFLAGS  ?= -O2
-LDLIBS  := -linih -lsodium
+LDLIBS  := -linih -lsodium -pthread
 ASANFLAGS := -O1 -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 
 LIB_SRC  := $(sort $(filter-out src/main.c,$(shell find src -name '*.c')))
@@ -58,10 +58,24 @@ build/asan/tests/%: tests/unit/%.c build/asan/libpinetboot.a $(HDRS)
 	@mkdir -p $(dir $@)
 	$(CC) $(BASEFLAGS) $(ASANFLAGS) -o $@ $< build/asan/libpinetboot.a $(LDLIBS) -lcmocka
 
-# libFuzzer targets (clang). Each links the library sources directly.
-build/fuzz/%: tests/fuzz/%.c $(LIB_SRC) $(HDRS)
+# libFuzzer targets (clang), linked against a clang-built, sanitized
+# archive of the library so each pulls in only the objects it uses.
+FUZZFLAGS := -O1 -fsanitize=fuzzer-no-link,address,undefined
+FUZZ_OBJ := $(LIB_SRC:%.c=build/fuzzobj/%.o)
+
+build/fuzzobj/%.o: %.c $(HDRS)
 	@mkdir -p $(dir $@)
-	$(CLANG) $(BASEFLAGS) -O1 -fsanitize=fuzzer,address,undefined -o $@ $< $(LIB_SRC) $(LDLIBS)
+	@echo "  CLANG   $<"
+	@$(CLANG) $(BASEFLAGS) $(FUZZFLAGS) -c -o $@ $<
+
+build/fuzzobj/libpinetboot.a: $(FUZZ_OBJ)
+	@rm -f $@
+	@ar rcs $@ $^
+
+build/fuzz/%: tests/fuzz/%.c build/fuzzobj/libpinetboot.a $(HDRS)
+	@mkdir -p $(dir $@)
+	@echo "  FUZZ    $@"
+	@$(CLANG) $(BASEFLAGS) -O1 -fsanitize=fuzzer,address,undefined -o $@ $< build/fuzzobj/libpinetboot.a $(LDLIBS)
 
 build/bench/%: bench/%.c build/libpinetboot.a $(HDRS)
 	@mkdir -p $(dir $@)
