@@ -23,7 +23,8 @@ enum pi_gen {
 };
 
 struct pi_ident {
-	bool is_pxe;          /* opt 60 starts "PXEClient" and opt 93 present */
+	bool is_pxe;          /* opt 60 starts "PXEClient" and opt 93 present
+	                       * with >= 2 bytes (dnsmasq's test) */
 	bool is_pi;           /* is_pxe and (Pi OUI or Pi-shaped opt 97) */
 	bool pi_oui;          /* MAC has a Raspberry Pi OUI */
 	enum pi_gen gen;

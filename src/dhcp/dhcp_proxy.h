@@ -2,10 +2,11 @@
  *
  * The reply is byte-for-byte what dnsmasq sends with
  *   --dhcp-range=<net>,proxy --pxe-service=0,"Raspberry Pi Boot"
- * (protocol reference 2.1): op 2, xid/chaddr/htype/hlen/giaddr copied,
- * flags 0x8000, ciaddr/yiaddr/siaddr 0, options 53=OFFER, 54=server,
- * 60="PXEClient", 97 echoed, 43 = the 32-byte PXE menu, END, padded to 300.
- * Pure: no sockets. */
+ * (protocol reference 2.1): op 2, xid/secs/chaddr/htype/hlen/hops/giaddr
+ * copied, flags |= 0x8000, ciaddr/yiaddr/siaddr 0, options 53=OFFER,
+ * 54=server, 60="PXEClient", 97 echoed (first 17 bytes, only if the request
+ * had >= 17), 43 = the 32-byte PXE menu, a relay's option 82 echoed, END,
+ * padded to 300. Pure: no sockets. */
 #ifndef PINETBOOT_DHCP_PROXY_H
 #define PINETBOOT_DHCP_PROXY_H
 
