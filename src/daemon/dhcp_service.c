@@ -143,6 +143,11 @@ static void note_unknown(struct daemon *d, const struct pi_ident *pi)
 			 "&& kill -HUP <pid of pinetboot serve>",
 			 pi->id, x.model, mac, d->cfg.answer == ANSWER_ALL ? " answered with the shared boot files" : " not answered (answer = known)",
 			 d->cfg.data_dir, pi->id, mac, d->cfg.data_dir, pi->id);
+		/* A new Pi is rare and worth keeping at once; later sightings
+		 * are written by the housekeeping timer. */
+		int r = discovery_flush(&d->disc);
+		if (r < 0)
+			log_warn("dhcp", "cannot write %s: %s", d->disc.path, strerror(-r));
 	}
 }
 
