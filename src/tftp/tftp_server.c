@@ -632,7 +632,7 @@ static void on_request(struct tftp_server *s, const uint8_t *buf, size_t len,
 	x->ifindex = pi->ifindex;
 	x->src = src;
 	snprintf(x->name, sizeof(x->name), "%s", req.filename);
-	x->quiet = tftp_expected_missing(clean);
+	x->quiet = false; /* a file that exists and is sent is always worth a line */
 	x->blksize = TFTP_BLKSIZE_DEFAULT;
 	x->window = 1;
 	x->rto_us = RTO_INITIAL_US;
