@@ -5,6 +5,7 @@
 #define PINETBOOT_DAEMON_DAEMON_H
 
 #include "core/ev.h"
+#include "core/events.h"
 #include "core/net.h"
 #include "daemon/clients.h"
 #include "daemon/config.h"
@@ -25,6 +26,7 @@ struct daemon {
 	struct tftp_server *tftp;
 	struct dhcp_service *dhcp;
 	struct ev_timer *housekeeping;
+	struct event_bus *bus;   /* boot events for the fleet view */
 };
 
 /* dhcp_service.c: the proxy-DHCP responder. */

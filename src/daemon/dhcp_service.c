@@ -135,6 +135,14 @@ static void note_unknown(struct daemon *d, const struct pi_ident *pi)
 	const char *model = pi->has_rev ? pi_board_model(pi->board_rev) : NULL;
 	snprintf(x.model, sizeof(x.model), "%s", model ? model : pi_gen_name(pi->gen));
 	x.first_seen = x.last_seen = time(NULL);
+	struct boot_event e;
+	memset(&e, 0, sizeof(e));
+	e.type = BEV_DHCP_UNKNOWN;
+	snprintf(e.id, sizeof(e.id), "%s", pi->id);
+	memcpy(e.mac, pi->mac, 6);
+	e.has_mac = true;
+	snprintf(e.detail, sizeof(e.detail), "%s", x.model);
+	events_emit(d->bus, &e);
 	if (discovery_note(&d->disc, &x) == 1) {
 		char mac[18];
 		dhcp_mac_str(pi->mac, mac);
@@ -210,6 +218,14 @@ static void handle(struct dhcp_service *s, const uint8_t *buf, size_t len,
 	log_info("dhcp", "%s %s%s%s (%s) on %s: boot answer, TFTP %s%s", mac, pi.id,
 		 c && c->name[0] ? " " : "", c ? c->name : "", model ? model : pi_gen_name(pi.gen),
 		 ifc->name, net_ntoa(ifc->addr, (char[16]){ 0 }), delay ? " (delayed for the Pi 3 ROM)" : "");
+	struct boot_event e;
+	memset(&e, 0, sizeof(e));
+	e.type = BEV_DHCP_ANSWER;
+	snprintf(e.id, sizeof(e.id), "%s", c ? c->id : pi.id);
+	memcpy(e.mac, pi.mac, 6);
+	e.has_mac = true;
+	snprintf(e.detail, sizeof(e.detail), "%s", model ? model : pi_gen_name(pi.gen));
+	events_emit(d->bus, &e);
 	if (delay)
 		schedule_reply(s, m->chaddr, out, (size_t)n, &to, ifindex, ifc->addr, delay);
 	else

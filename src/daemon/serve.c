@@ -266,6 +266,7 @@ static void daemon_close(struct daemon *d)
 	clients_free(&d->clients);
 	discovery_free(&d->disc);
 	ev_loop_free(d->loop);
+	events_free(d->bus);
 }
 
 int cmd_serve(int argc, char **argv)
@@ -288,7 +289,8 @@ int cmd_serve(int argc, char **argv)
 
 	int rc = 1;
 	d->loop = ev_loop_new();
-	if (!d->loop)
+	d->bus = events_new();
+	if (!d->loop || !d->bus)
 		goto out;
 	if (mkdir(d->cfg.data_dir, 0755) < 0 && errno != EEXIST) {
 		log_error("serve", "cannot create data dir %s: %s", d->cfg.data_dir, strerror(errno));
@@ -334,7 +336,7 @@ int cmd_serve(int argc, char **argv)
 	tftp_limits_from(&d->cfg, &lim);
 	struct tftp_hooks hooks = { daemon_authorize, daemon_vars_for_addr, d };
 	d->tftp = tftp_server_new(d->loop, d->tftp_fd, d->tftp_data_fd, d->boot_fd, d->clients_fd,
-				  &d->ifs, &lim, &hooks);
+				  &d->ifs, &lim, &hooks, d->bus);
 	if (!d->tftp)
 		goto out;
 	if (ev_signal_add(d->loop, SIGTERM, on_signal, d) < 0 || ev_signal_add(d->loop, SIGINT, on_signal, d) < 0 ||

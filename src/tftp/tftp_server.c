@@ -20,6 +20,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "core/events.h"
 #include "core/log.h"
 #include "tftp/tftp_proto.h"
 
@@ -56,6 +57,7 @@ struct xfer {
 	struct tftp_opts granted; /* what our OACK said, for retransmission */
 	unsigned retransmits;
 	char name[TFTP_FILENAME_MAX + 1];
+	char id[18];             /* client id when known (prefix or bound address) */
 };
 
 struct out_batch {
@@ -85,7 +87,26 @@ struct tftp_server {
 	struct out_batch out;
 	uint8_t *rxbuf;          /* BATCH * REQ_BUF receive buffers */
 	uint64_t unknown_tid_log_us;
+	struct event_bus *bus;
 };
+
+static void emit(struct tftp_server *s, enum boot_event_type type, const char *id, uint32_t addr,
+		 const char *file, uint64_t bytes, uint64_t dur_us, bool expected, const char *detail)
+{
+	struct boot_event e;
+	if (!s->bus)
+		return;
+	memset(&e, 0, sizeof(e));
+	e.type = type;
+	snprintf(e.id, sizeof(e.id), "%s", id ? id : "");
+	e.addr = addr;
+	snprintf(e.file, sizeof(e.file), "%s", file ? file : "");
+	e.bytes = bytes;
+	e.dur_ms = (uint32_t)(dur_us / 1000u);
+	e.expected = expected;
+	snprintf(e.detail, sizeof(e.detail), "%s", detail ? detail : "");
+	events_emit(s->bus, &e);
+}
 
 static uint64_t now_us(void)
 {
@@ -224,13 +245,15 @@ static void xfer_done(struct tftp_server *s, struct xfer *x)
 	log_escape(esc, sizeof(esc), x->name, strlen(x->name));
 	if (x->quiet)
 		log_debug("tftp", "%s%s%s sent %s (%llu bytes, %llu ms, %u retransmits)", p,
-			  x->src.id[0] ? " " : "", x->src.id, esc, (unsigned long long)x->src.size,
+			  x->id[0] ? " " : "", x->id, esc, (unsigned long long)x->src.size,
 			  (unsigned long long)ms, x->retransmits);
 	else
 		log_info("tftp", "%s%s%s sent %s (%llu bytes, %llu ms, %u retransmits)", p,
-			 x->src.id[0] ? " " : "", x->src.id, esc, (unsigned long long)x->src.size,
+			 x->id[0] ? " " : "", x->id, esc, (unsigned long long)x->src.size,
 			 (unsigned long long)ms, x->retransmits);
 	s->stats.transfers_ok++;
+	emit(s, BEV_TFTP_DONE, x->id, x->peer.sin_addr.s_addr, x->name, x->src.size, now_us() - x->start_us,
+	     false, NULL);
 	xfer_free(s, x);
 }
 
@@ -282,12 +305,19 @@ static void xfer_fail(struct tftp_server *s, struct xfer *x, uint16_t code, cons
 	peer_str(&x->peer, p, sizeof(p));
 	log_escape(esc, sizeof(esc), x->name, strlen(x->name));
 	if (quiet || x->quiet)
-		log_debug("tftp", "%s%s%s %s: %s", p, x->src.id[0] ? " " : "", x->src.id, esc, why);
+		log_debug("tftp", "%s%s%s %s: %s", p, x->id[0] ? " " : "", x->id, esc, why);
 	else
-		log_warn("tftp", "%s%s%s %s: %s", p, x->src.id[0] ? " " : "", x->src.id, esc, why);
+		log_warn("tftp", "%s%s%s %s: %s", p, x->id[0] ? " " : "", x->id, esc, why);
 	if (code != UINT16_MAX)
 		queue_error(s, &x->peer, x->local_addr, x->ifindex, code, why);
 	s->stats.transfers_failed++;
+	if (!quiet && !x->quiet) {
+		char detail[160];
+		snprintf(detail, sizeof(detail), "TFTP %s after %llu s on %s", why,
+			 (unsigned long long)((now_us() - x->start_us) / 1000000u), x->name);
+		emit(s, BEV_TFTP_FAILED, x->id, x->peer.sin_addr.s_addr, x->name, x->acked * x->blksize,
+		     now_us() - x->start_us, false, detail);
+	}
 	xfer_free(s, x);
 }
 
@@ -453,12 +483,18 @@ static void on_client_error(struct tftp_server *s, struct xfer *x, const uint8_t
 	/* Pi 4/5 firmware and bootcode.bin probe a file's size with tsize
 	 * and abort with "Early terminate" right after the OACK or block 1
 	 * (protocol reference 4.1): expected, so debug only. */
-	if (x->oack || x->acked <= 1 || x->quiet)
+	bool probe = x->oack || x->acked <= 1 || x->quiet;
+	if (probe)
+		emit(s, BEV_TFTP_PROBE, x->id, x->peer.sin_addr.s_addr, x->name, x->src.size, 0, true, esc);
+	else
+		emit(s, BEV_TFTP_FAILED, x->id, x->peer.sin_addr.s_addr, x->name, x->acked * x->blksize,
+		     now_us() - x->start_us, false, "client aborted the transfer");
+	if (probe)
 		log_debug("tftp", "%s%s%s %s: client ended after %llu blocks (%u: %s)", p,
-			  x->src.id[0] ? " " : "", x->src.id, name, (unsigned long long)x->acked, code, esc);
+			  x->id[0] ? " " : "", x->id, name, (unsigned long long)x->acked, code, esc);
 	else
 		log_info("tftp", "%s%s%s %s: client aborted at block %llu (%u: %s)", p,
-			 x->src.id[0] ? " " : "", x->src.id, name, (unsigned long long)x->acked, code, esc);
+			 x->id[0] ? " " : "", x->id, name, (unsigned long long)x->acked, code, esc);
 	xfer_free(s, x);
 }
 
@@ -603,13 +639,19 @@ static void on_request(struct tftp_server *s, const uint8_t *buf, size_t len,
 	if (r < 0) {
 		if (r == -ENOENT) {
 			s->stats.not_found++;
-			if (tftp_expected_missing(clean))
+			bool expected = tftp_expected_missing(clean);
+			if (expected)
 				log_debug("tftp", "%s: %s not found", p, esc);
 			else
 				log_info("tftp", "%s: %s not found", p, esc);
+			char detail[200];
+			snprintf(detail, sizeof(detail), "%.140s not found in boot dir", clean);
+			emit(s, BEV_TFTP_NOT_FOUND, vars.id, from->sin_addr.s_addr, clean, 0, 0, expected, detail);
 			queue_error(s, from, local, pi->ifindex, TFTP_ENOTFOUND, NULL);
 		} else {
 			s->stats.denied++;
+			emit(s, BEV_TFTP_FAILED, vars.id, from->sin_addr.s_addr, req.filename, 0, 0, false,
+			     r == -EACCES ? "TFTP request refused (not allowed for this address)" : "TFTP request refused");
 			log_warn("tftp", "%s: refused %s: %s", p, esc,
 				 r == -EACCES ? "outside the served directories or not allowed for this address" :
 				 r == -EINVAL ? "invalid file name" : strerror(-r));
@@ -632,6 +674,7 @@ static void on_request(struct tftp_server *s, const uint8_t *buf, size_t len,
 	x->ifindex = pi->ifindex;
 	x->src = src;
 	snprintf(x->name, sizeof(x->name), "%s", req.filename);
+	snprintf(x->id, sizeof(x->id), "%s", vars.id);
 	x->quiet = false; /* a file that exists and is sent is always worth a line */
 	x->blksize = TFTP_BLKSIZE_DEFAULT;
 	x->window = 1;
@@ -692,7 +735,7 @@ static void on_request(struct tftp_server *s, const uint8_t *buf, size_t len,
 
 	char ostr[128];
 	tftp_opts_str(&req.opts, ostr, sizeof(ostr));
-	log_debug("tftp", "%s%s%s RRQ %s %s%s%s", p, x->src.id[0] ? " " : "", x->src.id, esc,
+	log_debug("tftp", "%s%s%s RRQ %s %s%s%s", p, x->id[0] ? " " : "", x->id, esc,
 		  tftp_mode_name(req.mode), ostr[0] ? " " : "", ostr);
 
 	if (o.has_blksize || o.has_tsize || o.has_timeout || o.has_windowsize) {
@@ -782,11 +825,13 @@ static void on_data(struct ev_loop *loop, int fd, unsigned events, void *arg)
 
 struct tftp_server *tftp_server_new(struct ev_loop *loop, int listen_fd, int data_fd,
 				    int boot_fd, int clients_fd, const struct net_ifaces *ifs,
-				    const struct tftp_limits *lim, const struct tftp_hooks *hooks)
+				    const struct tftp_limits *lim, const struct tftp_hooks *hooks,
+				    struct event_bus *bus)
 {
 	struct tftp_server *s = calloc(1, sizeof(*s));
 	if (!s)
 		return NULL;
+	s->bus = bus;
 	s->loop = loop;
 	s->listen_fd = listen_fd;
 	s->data_fd = data_fd;

@@ -8,6 +8,7 @@
 #include <stdint.h>
 
 #include "core/ev.h"
+#include "core/events.h"
 #include "core/net.h"
 #include "tftp/tftp_fs.h"
 
@@ -31,11 +32,12 @@ struct tftp_server;
 /* listen_fd: bound to the TFTP port; data_fd: bound to an ephemeral port;
  * both with IP_PKTINFO. boot_fd / clients_fd: directory fds (O_PATH is
  * fine) of DATA/boot and DATA/clients (-1 if absent). The server owns
- * none of the fds. ifs is consulted on every request (only listed
+ * none of the fds. bus (may be NULL) receives boot events. ifs is consulted on every request (only listed
  * interfaces are served) and must outlive the server. */
 struct tftp_server *tftp_server_new(struct ev_loop *loop, int listen_fd, int data_fd,
 				    int boot_fd, int clients_fd, const struct net_ifaces *ifs,
-				    const struct tftp_limits *lim, const struct tftp_hooks *hooks);
+				    const struct tftp_limits *lim, const struct tftp_hooks *hooks,
+				    struct event_bus *bus);
 void tftp_server_set_limits(struct tftp_server *s, const struct tftp_limits *lim);
 const struct tftp_stats *tftp_server_stats(const struct tftp_server *s);
 /* Abort every transfer and free the server. NULL is a no-op. */
