@@ -231,3 +231,31 @@ int net_parse_cidr(const char *s, uint32_t *ret_addr, uint32_t *ret_mask)
 	*ret_mask = m;
 	return 0;
 }
+
+int net_neigh_mac(uint32_t addr, uint8_t mac[6])
+{
+	FILE *f = fopen("/proc/net/arp", "re");
+	char line[256], want[16];
+	int r = -ENOENT;
+	if (!f)
+		return -ENOENT;
+	net_ntoa(addr, want);
+	/* "IP address  HW type  Flags  HW address  Mask  Device" */
+	while (fgets(line, sizeof(line), f)) {
+		char ip[32], hw[32];
+		unsigned type, flags;
+		if (sscanf(line, "%31s 0x%x 0x%x %31s", ip, &type, &flags, hw) != 4)
+			continue;
+		if (strcmp(ip, want) != 0 || !(flags & 0x2)) /* ATF_COM: entry complete */
+			continue;
+		unsigned b[6];
+		if (sscanf(hw, "%x:%x:%x:%x:%x:%x", &b[0], &b[1], &b[2], &b[3], &b[4], &b[5]) == 6) {
+			for (int i = 0; i < 6; i++)
+				mac[i] = (uint8_t)b[i];
+			r = 0;
+			break;
+		}
+	}
+	fclose(f);
+	return r;
+}

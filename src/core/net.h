@@ -68,6 +68,11 @@ int net_aton(const char *s, uint32_t *ret_addr);
 /* Parse "a.b.c.d/len" into network-order address and mask; 0 or -EINVAL. */
 int net_parse_cidr(const char *s, uint32_t *ret_addr, uint32_t *ret_mask);
 
+/* MAC address the kernel's neighbour table (ARP) holds for addr (network
+ * order). 0, or -ENOENT when there is no complete entry. Used to tie an
+ * NFS or TFTP request from an address to the Pi (MAC) that booted. */
+int net_neigh_mac(uint32_t addr, uint8_t mac[6]);
+
 /* Strict decimal parser: whole string, no sign, no spaces, <= max. 0 or -EINVAL/-ERANGE. */
 int parse_uint(const char *s, uint64_t max, uint64_t *ret);
 

@@ -35,6 +35,7 @@ void dhcp_service_free(struct dhcp_service *s);
 
 /* Who is the registered client for this id, and may addr read its files?
  * (tftp_fs hook; the rule is documented in the README.) */
+int daemon_client_access(struct daemon *d, const char *id, uint32_t addr, char *why, size_t whylen);
 enum tftp_auth daemon_authorize(void *ctx, const char *id, uint32_t addr, struct tftp_vars *vars);
 void daemon_vars_for_addr(void *ctx, uint32_t addr, struct tftp_vars *vars);
 

@@ -122,34 +122,58 @@ static void fill_vars(const struct client *c, struct tftp_vars *v)
 	snprintf(v->name, sizeof(v->name), "%s", c->name);
 }
 
-/* The file-access rule for clients/<id>/boot (README, "Who may read what"):
- * the client's fixed address, an admin network, or the address that first
- * asked for the Pi's files within bind-window-s after pinetboot gave that
- * Pi its boot answer. With dhcp = off pinetboot never answers, so the
- * first address to ask is bound (trust on first use), and logged. */
-enum tftp_auth daemon_authorize(void *ctx, const char *id, uint32_t addr, struct tftp_vars *vars)
+/* The access rule for a client's files and exports (README, "Who may read
+ * what"): the client's fixed address, an admin network, the address whose
+ * MAC in the kernel's neighbour table is the client's MAC, or the address
+ * that first asked for the Pi's files within bind-window-s after pinetboot
+ * gave that Pi its boot answer. With dhcp = off pinetboot never answers, so
+ * the first address to ask is bound (trust on first use), and logged.
+ * Returns 1 allowed, 0 unknown id, -1 refused (why filled). */
+int daemon_client_access(struct daemon *d, const char *id, uint32_t addr, char *why, size_t whylen)
 {
-	struct daemon *d = ctx;
 	struct client *c = clients_find_id(&d->clients, id);
-	char a[16], b[16];
+	char a[16];
+	uint8_t mac[6];
 	if (!c)
-		return TFTP_AUTH_UNKNOWN;
-	fill_vars(c, vars);
+		return 0;
 	if ((c->address && c->address == addr) || config_is_admin(&d->cfg, addr) || c->bound_addr == addr)
-		return TFTP_AUTH_OK;
+		return 1;
+	if (c->has_mac && !c->address && net_neigh_mac(addr, mac) == 0 && memcmp(mac, c->mac, 6) == 0) {
+		log_info("serve", "%s: %s is this Pi (its MAC), bound", id, net_ntoa(addr, a));
+		c->bound_addr = addr;
+		return 1;
+	}
 	uint64_t now = ev_now(d->loop);
 	bool fresh = c->answered_ms && now - c->answered_ms < (uint64_t)d->cfg.bind_window_s * 1000u;
 	if (!c->address && (fresh || (d->cfg.dhcp == DHCP_OFF && !c->bound_addr))) {
-		log_info("tftp", "%s: files now served to %s (%s)", id, net_ntoa(addr, a),
+		log_info("serve", "%s: files now served to %s (%s)", id, net_ntoa(addr, a),
 			 fresh ? "it asked right after its boot answer" : "first to ask, dhcp = off");
 		c->bound_addr = addr;
 		c->answered_ms = 0;
-		return TFTP_AUTH_OK;
+		return 1;
 	}
-	log_warn("tftp", "%s: refused files to %s: %s", id, net_ntoa(addr, a),
-		 c->address ? "client.conf fixes another address" :
-		 c->bound_addr ? "the Pi booted from another address" : "no recent boot answer for this Pi");
-	(void)b;
+	char b[16];
+	net_ntoa(addr, a);
+	if (c->address)
+		snprintf(why, whylen, "request from %s, client.conf says %s", a, net_ntoa(c->address, b));
+	else if (c->bound_addr)
+		snprintf(why, whylen, "request from %s, client booted from %s", a, net_ntoa(c->bound_addr, b));
+	else
+		snprintf(why, whylen, "request from %s, no recent boot answer for this Pi", a);
+	return -1;
+}
+
+enum tftp_auth daemon_authorize(void *ctx, const char *id, uint32_t addr, struct tftp_vars *vars)
+{
+	struct daemon *d = ctx;
+	char why[160];
+	int r = daemon_client_access(d, id, addr, why, sizeof(why));
+	if (r == 0)
+		return TFTP_AUTH_UNKNOWN;
+	fill_vars(clients_find_id(&d->clients, id), vars);
+	if (r > 0)
+		return TFTP_AUTH_OK;
+	log_warn("tftp", "%s: refused files: %s", id, why);
 	return TFTP_AUTH_DENIED;
 }
 
