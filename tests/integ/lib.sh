@@ -28,13 +28,11 @@ PNB_TAP_N=0
 PNB_HOST_N=0
 declare -gA PNB_NS=() PNB_IP=() PNB_PIDS=()
 PNB_NETNS_LIST=()
-PNB_TMPDIRS=()
 
 # Temp dir of this run. World-traversable on purpose: tftpd-hpa and dnsmasq
 # drop to their own users and must still read the files we serve.
 PNB_TMP=$(mktemp -d "/tmp/${PNB_PREFIX}XXXXXX")
 chmod 755 "$PNB_TMP"
-PNB_TMPDIRS+=("$PNB_TMP")
 
 # ---------------------------------------------------------------- TAP
 
@@ -233,12 +231,14 @@ wait_for() {
 	"${cmd[@]}" >/dev/null 2>&1
 }
 
-# mk_tmpdir: another temp dir removed at exit; prints its path.
+# mk_tmpdir: another temp dir removed at exit; prints its path. Usually
+# called as d=$(mk_tmpdir), i.e. in a subshell that cannot record anything,
+# so cleanup removes every /tmp/$PNB_PREFIX* instead: $$ is the main shell's
+# PID in subshells too, so the prefix names exactly this run's dirs.
 mk_tmpdir() {
 	local d
 	d=$(mktemp -d "/tmp/${PNB_PREFIX}XXXXXX") || return 1
 	chmod 755 "$d"
-	PNB_TMPDIRS+=("$d")
 	echo "$d"
 }
 
@@ -274,9 +274,9 @@ cleanup() {
 		ip netns del "$name" 2>/dev/null
 	done
 	if [ "${KEEP_TMP:-0}" = 1 ]; then
-		echo "# cleanup: kept ${PNB_TMPDIRS[*]}" >&2
+		echo "# cleanup: kept /tmp/${PNB_PREFIX}*" >&2
 	else
-		rm -rf "${PNB_TMPDIRS[@]}"
+		rm -rf "/tmp/${PNB_PREFIX}"?*
 	fi
 	exit "$rc"
 }
