@@ -82,6 +82,21 @@ wait_for grep -q "reloaded: 5 registered clients" "$log" 5
 check "after SIGHUP the new Pi boots" probe --model 4 --serial 0badf00d --mac dc:a6:32:0b:ad:0d --data "$DATA"
 check "server still running after reload" bg_alive srv
 
+# SIGHUP in the middle of a transfer: the transfer carries on.
+head -c $((60 * 1024 * 1024)) /dev/urandom >"$DATA/boot/big.bin"
+ns_exec pi curl -s -o "$PNB_TMP/big.bin" "tftp://$(ip_of server)/big.bin" &
+curl_pid=$!
+sleep 0.7
+kill -HUP "$(bg_pid srv)"
+wait "$curl_pid"
+curl_rc=$?
+if [ $curl_rc = 0 ] && cmp -s "$PNB_TMP/big.bin" "$DATA/boot/big.bin" &&
+	awk '/reloaded/ { r = NR } /sent big.bin/ { s = NR } END { exit !(r && s && r < s) }' "$log"; then
+	ok "a transfer in flight survives SIGHUP (reload logged before it finished)"
+else
+	fail "a transfer in flight survives SIGHUP (reload logged before it finished)" "curl rc=$curl_rc" "$(grep -E 'reloaded|big.bin' "$log" | tail -4)"
+fi
+
 # A non-PXE DHCP client (an OS's udhcpc) is left to the router.
 before=$(grep -c "boot answer" "$log")
 if ns_exec other timeout 20 udhcpc -f -q -n -i eth0 -t 3 -T 2 -s /bin/true >"$PNB_TMP/udhcpc.log" 2>&1 &&
