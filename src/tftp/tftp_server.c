@@ -313,7 +313,7 @@ static void xfer_fail(struct tftp_server *s, struct xfer *x, uint16_t code, cons
 	s->stats.transfers_failed++;
 	if (!quiet && !x->quiet) {
 		char detail[160];
-		snprintf(detail, sizeof(detail), "TFTP %s after %llu s on %s", why,
+		snprintf(detail, sizeof(detail), "TFTP %.60s after %llu s on %.80s", why,
 			 (unsigned long long)((now_us() - x->start_us) / 1000000u), x->name);
 		emit(s, BEV_TFTP_FAILED, x->id, x->peer.sin_addr.s_addr, x->name, x->acked * x->blksize,
 		     now_us() - x->start_us, false, detail);
