@@ -312,7 +312,7 @@ static void xfer_fail(struct tftp_server *s, struct xfer *x, uint16_t code, cons
 		queue_error(s, &x->peer, x->local_addr, x->ifindex, code, why);
 	s->stats.transfers_failed++;
 	if (!quiet && !x->quiet) {
-		char detail[160];
+		char detail[200];
 		snprintf(detail, sizeof(detail), "TFTP %.60s after %llu s on %.80s", why,
 			 (unsigned long long)((now_us() - x->start_us) / 1000000u), x->name);
 		emit(s, BEV_TFTP_FAILED, x->id, x->peer.sin_addr.s_addr, x->name, x->acked * x->blksize,
