@@ -145,12 +145,16 @@ stop_bg srv
 start_bg dnsmasq-proxy ns_exec server dnsmasq --no-daemon --conf-file=/dev/null --port=0 \
 	--no-resolv --no-hosts --bind-interfaces --interface=eth0 --dhcp-range="10.$S.0.0,proxy" \
 	--pxe-service=0,"Raspberry Pi Boot" --dhcp-leasefile="$PNB_TMP/proxy.leases" \
+	--enable-tftp --tftp-root="$DATA/boot" \
 	--pid-file="$PNB_TMP/proxy.pid" --log-dhcp --log-facility=-
 wait_for udp_listening server 67 10
 D1=$(mk_tmpdir)
 D2=$(mk_tmpdir)
 probe --model 3b+ --mac b8:27:eb:11:22:33 --serial 00112233 --dhcp-only --dump-offers "$D1" >/dev/null 2>&1
 probe --model 4 --serial 1234abcd --mac dc:a6:32:12:34:cd --dhcp-only --dump-offers "$D1" >/dev/null 2>&1
+# probe works against any server: the classic tutorial's dnsmasq (proxy + TFTP)
+check "probe boots a Pi 4 from dnsmasq configured as in the classic tutorial" \
+	probe --model 4 --serial 77777777 --mac dc:a6:32:77:77:77 --verify-dir "$DATA/boot"
 stop_bg dnsmasq-proxy
 if start_srv; then ok "pinetboot restarts"; else fail "pinetboot restarts"; fi
 probe --model 3b+ --mac b8:27:eb:11:22:33 --serial 00112233 --dhcp-only --dump-offers "$D2" >/dev/null 2>&1
