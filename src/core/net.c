@@ -178,21 +178,26 @@ ssize_t net_send(int fd, const void *buf, size_t len, const struct sockaddr_in *
 		.msg_name = (void *)(uintptr_t)to, .msg_namelen = sizeof(*to),
 		.msg_iov = &iov, .msg_iovlen = 1,
 	};
-	if (ifindex || src_addr) {
-		mh.msg_control = ctl.buf;
-		mh.msg_controllen = sizeof(ctl.buf);
-		struct cmsghdr *c = CMSG_FIRSTHDR(&mh);
-		c->cmsg_level = IPPROTO_IP;
-		c->cmsg_type = IP_PKTINFO;
-		c->cmsg_len = CMSG_LEN(sizeof(struct in_pktinfo));
-		struct in_pktinfo pi;
-		memset(&pi, 0, sizeof(pi));
-		pi.ipi_ifindex = ifindex;
-		pi.ipi_spec_dst.s_addr = src_addr;
-		memcpy(CMSG_DATA(c), &pi, sizeof(pi));
-	}
+	if (ifindex || src_addr)
+		net_set_pktinfo(&mh, ctl.buf, ifindex, src_addr);
 	ssize_t n = sendmsg(fd, &mh, 0);
 	return n < 0 ? -errno : n;
+}
+
+void net_set_pktinfo(struct msghdr *mh, void *ctl, int ifindex, uint32_t src_addr)
+{
+	memset(ctl, 0, NET_PKTINFO_SPACE);
+	mh->msg_control = ctl;
+	mh->msg_controllen = NET_PKTINFO_SPACE;
+	struct cmsghdr *c = CMSG_FIRSTHDR(mh);
+	c->cmsg_level = IPPROTO_IP;
+	c->cmsg_type = IP_PKTINFO;
+	c->cmsg_len = CMSG_LEN(sizeof(struct in_pktinfo));
+	struct in_pktinfo pi;
+	memset(&pi, 0, sizeof(pi));
+	pi.ipi_ifindex = ifindex;
+	pi.ipi_spec_dst.s_addr = src_addr;
+	memcpy(CMSG_DATA(c), &pi, sizeof(pi));
 }
 
 const char *net_ntoa(uint32_t addr, char *buf)

@@ -13,6 +13,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/socket.h>
 #include <sys/types.h>
 
 struct net_iface {
@@ -60,6 +61,11 @@ ssize_t net_recv(int fd, void *buf, size_t len, struct sockaddr_in *from,
  * source address (0 = kernel decides). Returns bytes or a negative errno. */
 ssize_t net_send(int fd, const void *buf, size_t len, const struct sockaddr_in *to,
 		 int ifindex, uint32_t src_addr);
+
+/* Attach an IP_PKTINFO control message (egress ifindex, source address)
+ * to mh, using ctl (at least NET_PKTINFO_SPACE bytes, suitably aligned). */
+#define NET_PKTINFO_SPACE CMSG_SPACE(sizeof(struct in_pktinfo))
+void net_set_pktinfo(struct msghdr *mh, void *ctl, int ifindex, uint32_t src_addr);
 
 /* Dotted quad of a network-order address into buf (>= 16 bytes). */
 const char *net_ntoa(uint32_t addr, char *buf);

@@ -73,6 +73,20 @@ static int open_beneath(int dirfd, const char *rel)
 	return (int)fd;
 }
 
+size_t tftp_read_all(int fd, uint8_t *buf, size_t n)
+{
+	size_t got = 0;
+	while (got < n) {
+		ssize_t r = pread(fd, buf + got, n - got, (off_t)got);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			break;
+		got += (size_t)r;
+	}
+	return got;
+}
+
 static bool ends_with(const char *s, const char *suffix)
 {
 	size_t a = strlen(s), b = strlen(suffix);
@@ -90,13 +104,7 @@ static int maybe_expand(struct tftp_open *o, const char *name, const struct tftp
 	uint8_t *raw = malloc(n ? n : 1);
 	if (!raw)
 		return -ENOMEM;
-	size_t got = 0;
-	while (got < n) {
-		ssize_t r = pread(o->fd, raw + got, n - got, (off_t)got);
-		if (r <= 0)
-			break;
-		got += (size_t)r;
-	}
+	size_t got = tftp_read_all(o->fd, raw, n);
 	if (!memmem(raw, got, "${", 2)) {
 		free(raw);
 		return 0;

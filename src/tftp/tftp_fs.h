@@ -57,6 +57,10 @@ void tftp_open_release(struct tftp_open *o);
  * placeholders are kept verbatim. Returns 0 and a malloc'd buffer, or -ENOMEM. */
 int tftp_expand(const uint8_t *in, size_t n, const struct tftp_vars *v, uint8_t **ret, size_t *ret_len);
 
+/* pread the first n bytes of fd into buf; returns how many were read
+ * (fewer if the file is shorter or an error occurred). */
+size_t tftp_read_all(int fd, uint8_t *buf, size_t n);
+
 /* Files every boot asks for that normally do not exist (protocol reference
  * 4.2-4.4): their absence is logged at debug, not as a problem. */
 bool tftp_expected_missing(const char *clean);

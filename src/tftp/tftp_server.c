@@ -185,20 +185,8 @@ static void queue_pkt(struct tftp_server *s, const struct xfer *x, const struct 
 	mh->msg_namelen = sizeof(o->to[i]);
 	mh->msg_iov = &o->iov[i];
 	mh->msg_iovlen = 1;
-	if (local_addr || ifindex) {
-		memset(&o->ctl[i], 0, sizeof(o->ctl[i]));
-		mh->msg_control = o->ctl[i].buf;
-		mh->msg_controllen = sizeof(o->ctl[i].buf);
-		struct cmsghdr *c = CMSG_FIRSTHDR(mh);
-		c->cmsg_level = IPPROTO_IP;
-		c->cmsg_type = IP_PKTINFO;
-		c->cmsg_len = CMSG_LEN(sizeof(struct in_pktinfo));
-		struct in_pktinfo pi;
-		memset(&pi, 0, sizeof(pi));
-		pi.ipi_ifindex = ifindex;
-		pi.ipi_spec_dst.s_addr = local_addr;
-		memcpy(CMSG_DATA(c), &pi, sizeof(pi));
-	}
+	if (local_addr || ifindex)
+		net_set_pktinfo(mh, o->ctl[i].buf, ifindex, local_addr);
 	s->stats.packets_sent++;
 }
 
@@ -547,14 +535,7 @@ static int to_netascii(struct tftp_open *o)
 		raw = malloc(n ? n : 1);
 		if (!raw)
 			return -ENOMEM;
-		size_t got = 0;
-		while (got < n) {
-			ssize_t r = pread(o->fd, raw + got, n - got, (off_t)got);
-			if (r <= 0)
-				break;
-			got += (size_t)r;
-		}
-		n = got;
+		n = tftp_read_all(o->fd, raw, n);
 	}
 	size_t need = tftp_netascii_encode(raw, n, NULL, 0);
 	uint8_t *out = malloc(need ? need : 1);
