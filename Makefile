@@ -10,7 +10,7 @@ WARN    := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototyp
            -Wpointer-arith -Wcast-qual -Wformat=2 -Wno-unused-parameter
 BASEFLAGS := -std=c11 -D_GNU_SOURCE -Isrc $(WARN) -g
 CFLAGS  ?= -O2
-LDLIBS  := -linih -lsodium -pthread
+LDLIBS  := -linih -lsodium -lmicrohttpd -pthread
 ASANFLAGS := -O1 -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 
 LIB_SRC  := $(sort $(filter-out src/main.c,$(shell find src -name '*.c')))
@@ -39,6 +39,11 @@ build/obj/%.o: %.c $(HDRS)
 	@mkdir -p $(dir $@)
 	@echo "  CC      $<"
 	@$(CC) $(BASEFLAGS) $(CFLAGS) -c -o $@ $<
+
+# The dashboard files are embedded by .incbin in fleet_www.c: rebuild it
+# when they change.
+WWW := $(wildcard src/fleet/www/*)
+build/obj/src/fleet/fleet_www.o build/asan/src/fleet/fleet_www.o build/fuzzobj/src/fleet/fleet_www.o: $(WWW)
 
 # Sanitizer build: the same sources under ASan + UBSan, used by unit tests
 # and by the integration tests (build/asan/pinetboot).
@@ -81,6 +86,23 @@ build/bench/%: bench/%.c build/libpinetboot.a $(HDRS)
 	@mkdir -p $(dir $@)
 	$(CC) $(BASEFLAGS) $(CFLAGS) -o $@ $< build/libpinetboot.a $(LDLIBS) -lm
 
+# ---- NFS benchmark client (bench/nfs_bench.c, libnfs; bench/nfs-bench.sh) ----
+# An explicit rule: it links libnfs, not libpinetboot.
+build/bench/nfs_bench: bench/nfs_bench.c
+	@mkdir -p $(dir $@)
+	$(CC) $(BASEFLAGS) $(CFLAGS) -o $@ $< -lnfs
+
+bench-nfs: deps pinetboot build/bench/nfs_bench
+	bench/nfs-bench.sh
+.PHONY: bench-nfs
+# ---- end NFS benchmark ----
+
+# ---- NFS protocol test client (tests/nfs/nfs_proto_test.c, libnfs; run by tests/integ/t_nfs_proto.sh) ----
+build/tests/nfs_proto_test: tests/nfs/nfs_proto_test.c
+	@mkdir -p $(dir $@)
+	$(CC) -std=gnu11 -D_GNU_SOURCE -Wall -Wextra -Wno-unused-parameter -Werror -g -O1 -o $@ $< -lnfs
+# ---- end NFS protocol test client ----
+
 asan: build/asan/pinetboot $(TESTS)
 
 deps:
@@ -90,7 +112,7 @@ deps:
 # warnings as errors, run unit tests, fuzz-corpus replays and integration
 # tests (ASan + UBSan), then print "N passed, N failed".
 check: deps
-	$(MAKE) pinetboot build/asan/pinetboot $(TESTS) $(FUZZERS) $(BENCHES)
+	$(MAKE) pinetboot build/asan/pinetboot $(TESTS) $(FUZZERS) $(BENCHES) build/tests/nfs_proto_test
 	tests/run.sh
 
 fuzz: $(FUZZERS)

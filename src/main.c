@@ -13,13 +13,26 @@ struct subcmd {
 static const struct subcmd subcmds[] = {
 	{ "serve", cmd_serve, "run the DHCP/TFTP boot server" },
 	{ "probe", cmd_probe, "act as a Raspberry Pi and check a boot server" },
+	{ "status", cmd_status, "every Pi's boot stage, one line each (fleet view)" },
+	{ "watch", cmd_watch, "live view of the Pis' boots" },
+	{ "log", cmd_log, "one Pi's boot timeline, last boots" },
+	{ "init", cmd_init, "create the data dir, its secret and pinetboot.conf" },
+	{ "image", cmd_image, "import, list or remove root filesystem images" },
+	{ "add", cmd_add, "register a Pi and build its root and boot files" },
+	{ "remove", cmd_remove, "unregister a Pi (and delete its files)" },
+	{ "reset", cmd_reset, "drop an overlay Pi's changes, back to its image" },
+	{ "list", cmd_list, "registered and discovered Pis" },
+	{ "show", cmd_show, "one Pi's registration, paths and cmdline.txt" },
+	{ "prepare-sd", cmd_prepare_sd, "prepare a Pi 3B SD card for network boot" },
+	{ "check-otp", cmd_check_otp, "decode 'vcgencmd otp_dump': is network boot enabled?" },
+	{ "eeprom-config", cmd_eeprom_config, "Pi 4/5 bootloader settings for network boot" },
 };
 
 static void usage(FILE *f)
 {
 	fprintf(f, "usage: pinetboot COMMAND [options]\n\ncommands:\n");
 	for (size_t i = 0; i < sizeof(subcmds) / sizeof(subcmds[0]); i++)
-		fprintf(f, "  %-10s %s\n", subcmds[i].name, subcmds[i].help);
+		fprintf(f, "  %-14s %s\n", subcmds[i].name, subcmds[i].help);
 	fprintf(f, "\n'pinetboot COMMAND --help' for the options of a command.\n");
 }
 

@@ -10,6 +10,7 @@
 
 #include "core/log.h"
 #include "core/net.h"
+#include "dhcp/dhcp_server.h"
 
 enum key_type { K_STR, K_UINT, K_BOOL, K_ENUM };
 
@@ -38,13 +39,33 @@ static const struct key_desc keys[] = {
 	{ "dhcp", K_ENUM, offsetof(struct config, dhcp), 0, 0, 0, dhcp_names, "proxy",
 	  "DHCP role: proxy (beside the LAN's DHCP server), full (be the DHCP server), off" },
 	{ "dhcp-range", K_STR, offsetof(struct config, dhcp_range), sizeof(((struct config *)0)->dhcp_range),
-	  0, 0, NULL, "", "address pool for dhcp=full, as FIRST,LAST" },
+	  0, 0, NULL, "", "address pool for dhcp=full, as FIRST,LAST (more pairs: more pools, e.g. for relays)" },
+	{ "dhcp-netmask", K_STR, offsetof(struct config, dhcp_netmask), sizeof(((struct config *)0)->dhcp_netmask),
+	  0, 0, NULL, "", "dhcp=full: netmask given to clients (default: the interface's)" },
+	{ "dhcp-router", K_STR, offsetof(struct config, dhcp_router), sizeof(((struct config *)0)->dhcp_router),
+	  0, 0, NULL, "", "dhcp=full: router given to clients (default: none, an isolated switch)" },
+	{ "dhcp-dns", K_STR, offsetof(struct config, dhcp_dns), sizeof(((struct config *)0)->dhcp_dns),
+	  0, 0, NULL, "", "dhcp=full: comma list of DNS servers given to clients (default: none)" },
+	{ "dhcp-lease-time", K_UINT, offsetof(struct config, dhcp_lease_time), 0, 60, 31536000, NULL, "3600",
+	  "dhcp=full: lease time in seconds" },
+	{ "dhcp-force", K_BOOL, offsetof(struct config, dhcp_force), 0, 0, 0, NULL, "off",
+	  "dhcp=full: start even when another DHCP server answers on the interface" },
+	{ "dhcp-probe-ms", K_UINT, offsetof(struct config, dhcp_probe_ms), 0, 0, 2000, NULL, "300",
+	  "dhcp=full: ARP wait before offering an address new to the lease file (0 = no check)" },
 	{ "dhcp-port", K_UINT, offsetof(struct config, dhcp_port), 0, 1, 65534, NULL, "67",
 	  "UDP port of the DHCP server (clients answer on this port + 1)" },
 	{ "tftp-port", K_UINT, offsetof(struct config, tftp_port), 0, 1, 65535, NULL, "69",
 	  "UDP port of the TFTP server" },
-	{ "nfs", K_BOOL, offsetof(struct config, nfs), 0, 0, 0, NULL, "off",
+	{ "nfs", K_BOOL, offsetof(struct config, nfs), 0, 0, 0, NULL, "on",
 	  "serve client roots over NFSv3 (on|off)" },
+	{ "nfs-port", K_UINT, offsetof(struct config, nfs_port), 0, 1, 65535, NULL, "2049",
+	  "TCP and UDP port of the NFSv3 and MOUNT server" },
+	{ "portmap-port", K_UINT, offsetof(struct config, portmap_port), 0, 0, 65535, NULL, "111",
+	  "TCP and UDP port of the portmapper (0 = none; if a system rpcbind has 111, register with it)" },
+	{ "nfs-workers", K_UINT, offsetof(struct config, nfs_workers), 0, 1, 256, NULL, "4",
+	  "threads doing NFS file I/O" },
+	{ "nfs-max-connections", K_UINT, offsetof(struct config, nfs_max_connections), 0, 1, 1000000, NULL, "1024",
+	  "NFS TCP connections at most; the least recently active is dropped for a new one" },
 	{ "admin-networks", K_STR, offsetof(struct config, admin_networks), sizeof(((struct config *)0)->admin_networks),
 	  0, 0, NULL, "", "comma list of CIDRs allowed to read any client's files and exports" },
 	{ "log-level", K_ENUM, offsetof(struct config, log_level), 0, 0, 0, level_names, "info",
@@ -67,6 +88,12 @@ static const struct key_desc keys[] = {
 	  "drop a TFTP transfer after this long without progress" },
 	{ "bind-window-s", K_UINT, offsetof(struct config, bind_window_s), 0, 1, 3600, NULL, "300",
 	  "after a boot answer, how long the first address asking for that Pi's files may claim them" },
+	{ "http-listen", K_STR, offsetof(struct config, http_listen), sizeof(((struct config *)0)->http_listen),
+	  0, 0, NULL, "127.0.0.1:8466", "fleet dashboard and API: IPv4 ADDRESS:PORT, or off" },
+	{ "http-read-open", K_BOOL, offsetof(struct config, http_read_open), 0, 0, 0, NULL, "off",
+	  "serve the read-only API and dashboard beyond localhost without the token (on|off)" },
+	{ "fleet-stall-s", K_UINT, offsetof(struct config, fleet_stall_s), 0, 2, 3600, NULL, "30",
+	  "a boot with no progress for this long in one stage is shown as stalled" },
 };
 
 #define NKEYS (sizeof(keys) / sizeof(keys[0]))
@@ -226,8 +253,10 @@ int config_finish(struct config *c, char *err, size_t errlen)
 		p += n;
 	}
 	if (c->dhcp == DHCP_FULL) {
-		snprintf(err, errlen, "dhcp = full is not available in this version; use proxy or off");
-		return -1;
+		struct dhcp_server_conf sc;
+		if (dhcp_server_conf_parse(&sc, c->dhcp_range, c->dhcp_netmask, c->dhcp_router, c->dhcp_dns,
+					   c->dhcp_lease_time, err, errlen) < 0)
+			return -1;
 	}
 	return 0;
 }

@@ -23,10 +23,20 @@ struct config {
 	char interface[256];
 	unsigned answer;              /* enum answer_mode */
 	unsigned dhcp;                /* enum dhcp_mode */
-	char dhcp_range[64];
+	char dhcp_range[256];
+	char dhcp_netmask[32];        /* dhcp=full: "" = the interface's */
+	char dhcp_router[32];         /* "" = none */
+	char dhcp_dns[128];           /* comma list, "" = none */
+	unsigned dhcp_lease_time;     /* seconds */
+	bool dhcp_force;              /* full mode even if another DHCP server answers */
+	unsigned dhcp_probe_ms;       /* ARP conflict check wait, 0 = off */
 	unsigned dhcp_port;
 	unsigned tftp_port;
 	bool nfs;
+	unsigned nfs_port;
+	unsigned portmap_port;
+	unsigned nfs_workers;
+	unsigned nfs_max_connections;
 	char admin_networks[512];
 	unsigned log_level;           /* enum log_level */
 	unsigned pi3_reply_delay_ms;
@@ -38,6 +48,9 @@ struct config {
 	unsigned tftp_min_rto_ms;
 	unsigned tftp_give_up_s;
 	unsigned bind_window_s;
+	char http_listen[64];         /* fleet view: ADDR:PORT or off */
+	bool http_read_open;          /* read-only API open beyond localhost */
+	unsigned fleet_stall_s;       /* no progress this long = stalled */
 
 	/* derived from admin_networks */
 	size_t n_admin;

@@ -12,6 +12,9 @@
 #include "tftp/tftp_server.h"
 
 struct dhcp_service;
+struct nfs_server;
+struct fleet;
+struct fleet_http;
 
 struct daemon {
 	struct config cfg;
@@ -25,8 +28,11 @@ struct daemon {
 	int dhcp_fd, tftp_fd, tftp_data_fd;
 	struct tftp_server *tftp;
 	struct dhcp_service *dhcp;
+	struct nfs_server *nfs;   /* NULL when nfs = off */
 	struct ev_timer *housekeeping;
 	struct event_bus *bus;   /* boot events for the fleet view */
+	struct fleet *fleet;     /* fleet view model (src/fleet) */
+	struct fleet_http *http; /* its dashboard and API, NULL when off */
 };
 
 /* dhcp_service.c: the proxy-DHCP responder. */

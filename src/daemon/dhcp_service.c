@@ -18,6 +18,7 @@
 #include "dhcp/dhcp_msg.h"
 #include "dhcp/dhcp_pi.h"
 #include "dhcp/dhcp_proxy.h"
+#include "daemon/dhcp_full.h"
 
 #define PENDING_MAX 1024
 
@@ -39,6 +40,7 @@ struct dhcp_service {
 	struct pending *pending;
 	size_t npending;
 	struct dhcp_msg msg; /* parse scratch, owned by this service */
+	struct dhcp_full *full; /* dhcp = full: the server, leases, probes */
 };
 
 static void send_reply(struct dhcp_service *s, const uint8_t *pkt, size_t len,
@@ -174,6 +176,10 @@ static void handle(struct dhcp_service *s, const uint8_t *buf, size_t len,
 			  net_ntoa(from->sin_addr.s_addr, a), ifc->name, strerror(-r));
 		return;
 	}
+	if (s->full) {
+		dhcp_full_handle(s->full, m, buf, len, from, info, ifc);
+		return;
+	}
 	if (m->op != BOOTREQUEST || m->msg_type != DHCPDISCOVER)
 		return; /* proxy mode answers DISCOVERs only; the LAN's server does the rest */
 	struct pi_ident pi;
@@ -247,6 +253,9 @@ static void on_readable(struct ev_loop *loop, int fd, unsigned events, void *arg
 			break;
 		handle(s, buf, (size_t)n, &from, &info);
 	}
+	/* Full mode: one fdatasync for the whole batch, then its ACKs. */
+	if (s->full)
+		dhcp_full_flush(s->full);
 }
 
 struct dhcp_service *dhcp_service_new(struct daemon *d, int fd)
@@ -256,7 +265,15 @@ struct dhcp_service *dhcp_service_new(struct daemon *d, int fd)
 		return NULL;
 	s->d = d;
 	s->fd = fd;
+	if (d->cfg.dhcp == DHCP_FULL) {
+		s->full = dhcp_full_new(d, fd, s);
+		if (!s->full) {
+			free(s);
+			return NULL;
+		}
+	}
 	if (ev_io_add(d->loop, fd, EV_READ, on_readable, s) < 0) {
+		dhcp_full_free(s->full);
 		free(s);
 		return NULL;
 	}
@@ -273,6 +290,24 @@ void dhcp_service_free(struct dhcp_service *s)
 		ev_timer_cancel(s->d->loop, p->timer);
 		free(p);
 	}
+	dhcp_full_free(s->full);
 	ev_io_del(s->d->loop, s->fd);
 	free(s);
+}
+
+/* Shared with the full-mode responder (dhcp_full.c). */
+void dhcp_service_note_unknown(struct daemon *d, const struct pi_ident *pi)
+{
+	note_unknown(d, pi);
+}
+
+struct client *dhcp_service_lookup(struct daemon *d, const struct pi_ident *pi)
+{
+	return lookup(d, pi);
+}
+
+void dhcp_service_schedule(struct dhcp_service *s, const uint8_t mac[6], const uint8_t *pkt, size_t len,
+			   const struct sockaddr_in *to, int ifindex, uint32_t src, unsigned delay_ms)
+{
+	schedule_reply(s, mac, pkt, len, to, ifindex, src, delay_ms);
 }

@@ -13,8 +13,13 @@
 
 #include "cli/cli.h"
 #include "core/log.h"
+#include "provision/provision.h"
 #include "daemon/daemon.h"
+#include "daemon/dhcp_full.h"
 #include "dhcp/dhcp_pi.h"
+#include "nfs/nfs_server.h"
+#include "fleet/fleet.h"
+#include "fleet/fleet_http.h"
 
 #define HOUSEKEEPING_MS 10000
 
@@ -189,6 +194,27 @@ void daemon_vars_for_addr(void *ctx, uint32_t addr, struct tftp_vars *vars)
 	}
 }
 
+/* NFS hooks (src/nfs): the same rule as TFTP for a client's exports. */
+static int nfs_access(void *ctx, const char *id, uint32_t addr, char *why, size_t whylen)
+{
+	return daemon_client_access(ctx, id, addr, why, whylen);
+}
+
+/* Ids whose exports addr may list (MOUNT EXPORT): its own, or all for an
+ * admin address. Never binds an address (listing is not asking). */
+static size_t nfs_ids_for_addr(void *ctx, uint32_t addr, char (*ids)[18], size_t max)
+{
+	struct daemon *d = ctx;
+	bool admin = config_is_admin(&d->cfg, addr);
+	size_t n = 0;
+	for (size_t i = 0; i < d->clients.n && n < max; i++) {
+		const struct client *c = &d->clients.v[i];
+		if (admin || (c->address && c->address == addr) || c->bound_addr == addr)
+			snprintf(ids[n++], 18, "%s", c->id);
+	}
+	return n;
+}
+
 static void rescan_ifaces(struct daemon *d)
 {
 	struct net_ifaces n;
@@ -242,8 +268,11 @@ static void reload(struct daemon *d)
 		return;
 	}
 	clients_carry_state(&nreg, &d->clients);
+	if (geteuid() == 0)
+		provision_mount_all(d->cfg.data_dir); /* clients added since start */
 	clients_free(&d->clients);
 	d->clients = nreg;
+	fleet_daemon_reload(d);
 	rescan_ifaces(d);
 	log_info("serve", "reloaded: %zu registered clients", d->clients.n);
 }
@@ -279,8 +308,14 @@ static int open_socket(const char *what, unsigned port, bool broadcast)
 
 static void daemon_close(struct daemon *d)
 {
+	/* HTTP first (its handlers read the services), the fleet model last
+	 * (stopping the services may still emit events). */
+	fleet_http_free(d->http);
+	nfs_server_free(d->nfs);
+	d->nfs = NULL;
 	tftp_server_free(d->tftp);
 	dhcp_service_free(d->dhcp);
+	fleet_free(d->fleet);
 	if (d->housekeeping)
 		ev_timer_cancel(d->loop, d->housekeeping);
 	int fds[] = { d->dhcp_fd, d->tftp_fd, d->tftp_data_fd, d->boot_fd, d->clients_fd, d->data_fd };
@@ -334,8 +369,14 @@ int cmd_serve(int argc, char **argv)
 	}
 	if (discovery_load(&d->disc, d->cfg.data_dir) < 0)
 		log_warn("serve", "cannot read %s, starting with an empty list", d->disc.path);
+	/* Overlay clients' roots (issue 4): mounted while we serve them. */
+	if (geteuid() == 0)
+		provision_mount_all(d->cfg.data_dir);
 	rescan_ifaces(d);
 
+	/* Issue 5 safety rule: never a second DHCP server on a network. */
+	if (d->cfg.dhcp == DHCP_FULL && !d->cfg.dhcp_force && dhcp_full_preflight(d) < 0)
+		goto out;
 	if (d->cfg.dhcp != DHCP_OFF) {
 		d->dhcp_fd = open_socket("DHCP", d->cfg.dhcp_port, true);
 		if (d->dhcp_fd < 0)
@@ -363,6 +404,18 @@ int cmd_serve(int argc, char **argv)
 				  &d->ifs, &lim, &hooks, d->bus);
 	if (!d->tftp)
 		goto out;
+	if (d->cfg.nfs) {
+		struct nfs_config nc = { d->cfg.nfs_port, d->cfg.portmap_port, d->cfg.nfs_workers,
+					 d->cfg.nfs_max_connections };
+		struct nfs_hooks nh = { nfs_access, nfs_ids_for_addr, d };
+		/* NFS is on by default: a host that already runs an NFS
+		 * server keeps DHCP and TFTP from us (logged loudly). */
+		d->nfs = nfs_server_new(d->loop, d->data_fd, d->clients_fd, &nc, &nh, d->bus);
+		if (!d->nfs)
+			log_error("serve", "continuing without NFS (see the error above; --nfs off silences this)");
+	}
+	if (fleet_daemon_start(d) < 0)
+		goto out;
 	if (ev_signal_add(d->loop, SIGTERM, on_signal, d) < 0 || ev_signal_add(d->loop, SIGINT, on_signal, d) < 0 ||
 	    ev_signal_add(d->loop, SIGHUP, on_signal, d) < 0)
 		goto out;
@@ -384,6 +437,10 @@ int cmd_serve(int argc, char **argv)
 		 (unsigned long long)st->denied, (unsigned long long)st->bytes_sent,
 		 (unsigned long long)st->retransmits);
 out:
+	nfs_server_free(d->nfs); /* its export fds would keep overlays busy */
+	d->nfs = NULL;
+	if (d->data_fd >= 0 && geteuid() == 0)
+		provision_unmount_all(d->cfg.data_dir);
 	daemon_close(d);
 	return rc;
 }

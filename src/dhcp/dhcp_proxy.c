@@ -56,6 +56,25 @@ size_t dhcp_pxe_opt43(uint8_t *out, size_t cap, bool spaced)
 	return w.err ? 0 : w.off;
 }
 
+/* The Pi boot answer proper, shared by the proxy OFFER and the full-mode
+ * OFFER/ACK (dhcp_server.c): 60 "PXEClient", 97 echoed, 43 the menu, in
+ * dnsmasq's order (pxe_misc() then do_encap_opts()). */
+void dhcp_pxe_write_boot_opts(struct wr *w, const struct dhcp_msg *req, bool spaced)
+{
+	uint8_t menu[64];
+	const uint8_t *v;
+	size_t len, mlen;
+
+	mlen = dhcp_pxe_opt43(menu, sizeof(menu), spaced);
+	dhcp_write_opt(w, DHO_VENDOR_CLASS, PXE_VENDOR, strlen(PXE_VENDOR));
+	/* pxe_misc() echoes the first 17 bytes of a client GUID of at least
+	 * 17 bytes (option_find(..., 97, 17)); shorter ones are not echoed. */
+	v = dhcp_msg_opt(req, DHO_CLIENT_GUID, &len);
+	if (v && len >= GUID_LEN)
+		dhcp_write_opt(w, DHO_CLIENT_GUID, v, GUID_LEN);
+	dhcp_write_opt(w, DHO_VENDOR_ENCAP, menu, mlen);
+}
+
 bool dhcp_proxy_wants(const struct dhcp_msg *req, const struct pi_ident *pi)
 {
 	if (!req || !pi)
@@ -72,9 +91,8 @@ int dhcp_proxy_build(const struct dhcp_msg *req, uint32_t server_ip, bool spaced
 		     uint8_t *out, size_t cap)
 {
 	struct dhcp_msg hdr;
-	uint8_t menu[64];
 	const uint8_t *v;
-	size_t len, mlen;
+	size_t len;
 	bool discover;
 	struct wr w;
 
@@ -107,21 +125,13 @@ int dhcp_proxy_build(const struct dhcp_msg *req, uint32_t server_ip, bool spaced
 	hdr.giaddr = req->giaddr;
 	memcpy(hdr.chaddr, req->chaddr, sizeof(hdr.chaddr));
 
-	mlen = dhcp_pxe_opt43(menu, sizeof(menu), spaced);
-
 	w = wr_init(out, cap);
 	dhcp_write_header(&w, &hdr);
 	/* Option order of the proxy branch: option_put 53 and 54, then
 	 * pxe_misc() adds 60 and 97, then do_encap_opts() adds 43. */
 	dhcp_write_opt_u8(&w, DHO_MSG_TYPE, discover ? DHCPOFFER : DHCPACK);
 	dhcp_write_opt(&w, DHO_SERVER_ID, &server_ip, 4);
-	dhcp_write_opt(&w, DHO_VENDOR_CLASS, PXE_VENDOR, strlen(PXE_VENDOR));
-	/* pxe_misc() echoes the first 17 bytes of a client GUID of at least
-	 * 17 bytes (option_find(..., 97, 17)); shorter ones are not echoed. */
-	v = dhcp_msg_opt(req, DHO_CLIENT_GUID, &len);
-	if (v && len >= GUID_LEN)
-		dhcp_write_opt(&w, DHO_CLIENT_GUID, v, GUID_LEN);
-	dhcp_write_opt(&w, DHO_VENDOR_ENCAP, menu, mlen);
+	dhcp_pxe_write_boot_opts(&w, req, spaced);
 	/* RFC 3046 2.2: a relay agent's option 82 is copied back verbatim
 	 * as the last option, as dnsmasq does via dhcp_packet_size(). A
 	 * relay writes one instance of at most 255 bytes (RFC 3046 2.0);

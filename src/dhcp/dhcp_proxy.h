@@ -25,6 +25,11 @@
  * string-length bug, protocol reference 2.2). Returns the length. */
 size_t dhcp_pxe_opt43(uint8_t *out, size_t cap, bool spaced);
 
+/* Write options 60 ("PXEClient"), 97 (the request's GUID echoed when it
+ * has >= 17 bytes) and 43 (the menu) into w: the Pi boot answer, used by
+ * dhcp_proxy_build and by the full-mode server's OFFER/ACK. */
+void dhcp_pxe_write_boot_opts(struct wr *w, const struct dhcp_msg *req, bool spaced);
+
 /* Should this request be answered as a Pi PXE DISCOVER at all?
  * (DISCOVER, PXE vendor class, arch option, Pi identified). */
 bool dhcp_proxy_wants(const struct dhcp_msg *req, const struct pi_ident *pi);

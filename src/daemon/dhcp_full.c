@@ -1,0 +1,549 @@
+/* dhcp_full.c - `dhcp = full`: pinetboot is the DHCP server of the switch.
+ *
+ * Feeds each request to the pure server with what the daemon knows (the
+ * receiving interface, the registered client and its fixed address, the
+ * Pi identity), runs the asynchronous ARP conflict probes the server asks
+ * for, and sends replies per RFC 2131 4.1. Replies that bind a lease wait
+ * in a queue until the batch's journal records are fdatasync'ed: an ACK
+ * never leaves before the lease it grants would survive kill -9. */
+#include <errno.h>
+#include <net/if_arp.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/random.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "core/log.h"
+#include "daemon/dhcp_full.h"
+#include "dhcp/dhcp_arp.h"
+#include "dhcp/dhcp_lease.h"
+#include "dhcp/dhcp_proxy.h"
+#include "dhcp/dhcp_server.h"
+
+#define QUEUE_MAX 512          /* replies per batch (on_readable reads <= 256) */
+#define HELD_MAX 1024          /* requests waiting for a probe */
+#define PROBE_TRIES 4          /* addresses tried per request before giving up */
+#define COMPACT_MS 10000
+#define KEEP_FREE_S (7 * 86400) /* remember released/expired owners a week */
+
+struct held {
+	struct held *next;
+	uint32_t addr;
+	int tries;
+	struct sockaddr_in from;
+	struct net_pkt_info info;
+	size_t len;
+	uint8_t buf[DHCP_MAX_LEN];
+};
+
+struct outgoing {
+	struct sockaddr_in to;
+	int ifindex;
+	uint32_t src;
+	bool arp;                   /* install chaddr -> yiaddr before sending */
+	uint8_t mac[6];
+	char ifname[IF_NAMESIZE];
+	unsigned delay_ms;
+	bool has_ev;
+	struct boot_event ev;
+	size_t len;
+	uint8_t pkt[DHCP_MAX_LEN];
+};
+
+struct dhcp_full {
+	struct daemon *d;
+	struct dhcp_service *svc;
+	int fd;
+	struct dhcp_lease_db db;
+	struct dhcp_server srv;
+	struct dhcp_arp *arp;
+	struct held *held;
+	size_t nheld;
+	struct outgoing *q;
+	size_t nq;
+	struct dhcp_server_out out;  /* scratch for one handle() */
+	struct dhcp_msg msg;         /* scratch for re-parsing a held request */
+	struct ev_timer *timer;
+	uint64_t exhausted_log_ms;
+};
+
+static int64_t wall_now(void)
+{
+	return (int64_t)time(NULL);
+}
+
+/* Fixed addresses of registered clients and our own interface addresses
+ * are never given to anyone else. */
+static bool reserved(void *ctx, uint32_t addr, const uint8_t mac[6])
+{
+	struct daemon *d = ctx;
+	for (size_t i = 0; i < d->ifs.n; i++)
+		if (d->ifs.v[i].addr == addr)
+			return true;
+	for (size_t i = 0; i < d->clients.n; i++) {
+		const struct client *c = &d->clients.v[i];
+		if (c->address == addr && !(c->has_mac && memcmp(c->mac, mac, 6) == 0))
+			return true;
+	}
+	return false;
+}
+
+/* Point the kernel's neighbour table at chaddr so a unicast reply reaches
+ * a client that has no address yet (RFC 2131 4.1; dnsmasq does the same
+ * with SIOCSARP). */
+static int set_arp(int fd, const char *ifname, uint32_t addr, const uint8_t mac[6])
+{
+	struct arpreq req;
+	memset(&req, 0, sizeof(req));
+	struct sockaddr_in *pa = (struct sockaddr_in *)&req.arp_pa;
+	pa->sin_family = AF_INET;
+	pa->sin_addr.s_addr = addr;
+	req.arp_ha.sa_family = ARPHRD_ETHER;
+	memcpy(req.arp_ha.sa_data, mac, 6);
+	req.arp_flags = ATF_COM;
+	snprintf(req.arp_dev, sizeof(req.arp_dev), "%s", ifname);
+	return ioctl(fd, SIOCSARP, &req) < 0 ? -errno : 0;
+}
+
+static void send_now(struct dhcp_full *f, struct outgoing *o)
+{
+	if (o->arp && set_arp(f->fd, o->ifname, o->to.sin_addr.s_addr, o->mac) < 0) {
+		/* No neighbour entry: every client accepts a broadcast. */
+		o->to.sin_addr.s_addr = htonl(INADDR_BROADCAST);
+	}
+	if (o->delay_ms) {
+		dhcp_service_schedule(f->svc, o->mac, o->pkt, o->len, &o->to, o->ifindex, o->src, o->delay_ms);
+	} else {
+		ssize_t r = net_send(f->fd, o->pkt, o->len, &o->to, o->ifindex, o->src);
+		if (r < 0) {
+			char a[16];
+			log_warn("dhcp", "sending reply to %s failed: %s", net_ntoa(o->to.sin_addr.s_addr, a),
+				 strerror((int)-r));
+		}
+	}
+	if (o->has_ev)
+		events_emit(f->d->bus, &o->ev);
+}
+
+void dhcp_full_flush(struct dhcp_full *f)
+{
+	if (!f)
+		return;
+	if (dhcp_lease_db_dirty(&f->db)) {
+		int r = dhcp_lease_db_sync(&f->db);
+		if (r < 0) {
+			/* Not durable: the ACKs must not leave. Clients retry. */
+			log_error("dhcp", "lease journal write failed (%s): %zu replies not sent", strerror(-r), f->nq);
+			f->nq = 0;
+			return;
+		}
+	}
+	for (size_t i = 0; i < f->nq; i++)
+		send_now(f, &f->q[i]);
+	f->nq = 0;
+}
+
+static struct client *find_client(struct dhcp_full *f, const struct dhcp_msg *m, const struct pi_ident *pi,
+				  bool firmware)
+{
+	struct daemon *d = f->d;
+	struct client *c = firmware ? dhcp_service_lookup(d, pi) : NULL;
+	if (!c)
+		c = clients_find_mac(&d->clients, m->chaddr);
+	if (!c) {
+		/* The kernel's ip=dhcp carries no serial: the lease its firmware
+		 * took from the same NIC names the client. */
+		for (size_t i = 0; i < f->db.n && !c; i++) {
+			const struct dhcp_lease *l = &f->db.v[i];
+			if (l->id[0] && l->state != LEASE_FREE && l->state != LEASE_DECLINED &&
+			    memcmp(l->mac, m->chaddr, 6) == 0)
+				c = clients_find_id(&d->clients, l->id);
+		}
+	}
+	return c;
+}
+
+static void on_probe_done(void *arg, uint32_t addr, bool in_use);
+
+static void process(struct dhcp_full *f, const struct dhcp_msg *m, const uint8_t *buf, size_t len,
+		    const struct sockaddr_in *from, const struct net_pkt_info *info,
+		    const struct net_iface *ifc, int tries)
+{
+	struct daemon *d = f->d;
+	struct pi_ident pi;
+	char mac[18], a[16];
+
+	if (m->op != BOOTREQUEST)
+		return;
+	pi_identify(m, &pi);
+	dhcp_mac_str(m->chaddr, mac);
+	/* The firmware's own requests: PXE DISCOVERs, and the Pi 4/5
+	 * REQUEST, which has the Pi GUID but no option 60 [EE#82]. */
+	bool firmware = pi.is_pi || (dhcp_msg_has_opt(m, DHO_CLIENT_GUID) &&
+				     (pi.gen != PI_GEN_UNKNOWN || pi.has_serial) && pi.pi_oui);
+	struct client *c = find_client(f, m, &pi, firmware);
+	if (firmware && !c && m->msg_type == DHCPDISCOVER && tries == 0)
+		dhcp_service_note_unknown(d, &pi);
+	bool boot = firmware && (c || d->cfg.answer == ANSWER_ALL);
+
+	struct dhcp_server_in in = {
+		.m = m, .pi = firmware ? &pi : NULL, .if_addr = ifc->addr, .if_mask = ifc->mask,
+		.fixed_addr = c ? c->address : 0, .boot_answer = boot,
+		.spaced = d->cfg.pi3_spaced_menu && pi.const_guid,
+		.id = c ? c->id : firmware ? pi.id : "", .now = wall_now(),
+	};
+	struct dhcp_server_out *out = &f->out;
+	dhcp_server_handle(&f->srv, &in, out);
+
+	if (out->v == DHCP_V_PROBE) {
+		if (!f->arp || m->giaddr || tries >= PROBE_TRIES) {
+			/* A relayed client's link is not ours to ARP on; with no
+			 * prober (or after several conflicts) offer unchecked. */
+			dhcp_server_probe_result(&f->srv, out->addr, false, in.now);
+			dhcp_server_handle(&f->srv, &in, out);
+		} else {
+			for (struct held *h = f->held; h; h = h->next) {
+				if (h->addr == out->addr) {
+					/* Probe running: answer the newest request when it ends. */
+					memcpy(h->buf, buf, len);
+					h->len = len;
+					h->from = *from;
+					h->info = *info;
+					return;
+				}
+			}
+			if (f->nheld >= HELD_MAX) {
+				log_debug("dhcp", "%s: too many conflict probes running, dropped", mac);
+				return;
+			}
+			struct held *h = calloc(1, sizeof(*h));
+			if (!h)
+				return;
+			int r = dhcp_arp_probe(f->arp, ifc->index, ifc->addr, out->addr, d->cfg.dhcp_probe_ms,
+					       on_probe_done, f);
+			if (r < 0) {
+				free(h);
+				log_debug("dhcp", "%s: ARP probe of %s failed (%s), offering unchecked", mac,
+					  net_ntoa(out->addr, a), strerror(-r));
+				dhcp_server_probe_result(&f->srv, out->addr, false, in.now);
+				dhcp_server_handle(&f->srv, &in, out);
+			} else {
+				h->addr = out->addr;
+				h->tries = tries;
+				h->from = *from;
+				h->info = *info;
+				h->len = len;
+				memcpy(h->buf, buf, len);
+				h->next = f->held;
+				f->held = h;
+				f->nheld++;
+				log_debug("dhcp", "%s: probing %s before offering it", mac, net_ntoa(out->addr, a));
+				return;
+			}
+		}
+	}
+	const char *name = c && c->name[0] ? c->name : "";
+	if (out->v == DHCP_V_DROP) {
+		if (!out->why)
+			return;
+		if (strcmp(out->why, "address pool exhausted") == 0) {
+			uint64_t now = ev_now(d->loop);
+			if (now - f->exhausted_log_ms >= 1000 || !f->exhausted_log_ms) {
+				f->exhausted_log_ms = now;
+				log_warn("dhcp", "%s: no address to offer on %s: address pool exhausted (dhcp-range %s)",
+					 mac, ifc->name, d->cfg.dhcp_range);
+			}
+		} else if (m->msg_type == DHCPDECLINE || m->msg_type == DHCPRELEASE) {
+			log_info("dhcp", "%s%s%s: %s %s: %s", mac, name[0] ? " " : "", name, dhcp_type_name(m->msg_type),
+				 net_ntoa(out->addr ? out->addr : m->ciaddr, a), out->why);
+		} else {
+			log_debug("dhcp", "%s: %s xid %08x not answered: %s", mac, dhcp_type_name(m->msg_type),
+				  m->xid, out->why);
+		}
+		return;
+	}
+	if (out->v != DHCP_V_REPLY)
+		return;
+
+	struct outgoing tmp, *o = &tmp;
+	if (out->durable && f->nq < QUEUE_MAX)
+		o = &f->q[f->nq++];
+	else if (out->durable)
+		dhcp_full_flush(f); /* queue full: make the batch so far durable first */
+	memset(o, 0, offsetof(struct outgoing, pkt));
+	o->to.sin_family = AF_INET;
+	o->to.sin_addr.s_addr = out->dst;
+	o->to.sin_port = htons((uint16_t)(out->to_server_port ? d->cfg.dhcp_port : d->cfg.dhcp_port + 1));
+	o->ifindex = out->to_server_port ? 0 : ifc->index;
+	o->src = ifc->addr;
+	o->arp = out->unicast_hw;
+	memcpy(o->mac, m->chaddr, 6);
+	snprintf(o->ifname, sizeof(o->ifname), "%s", ifc->name);
+	memcpy(o->pkt, out->pkt, out->len);
+	o->len = out->len;
+	if (boot && out->type == DHCPOFFER)
+		o->delay_ms = dhcp_proxy_delay_ms(&pi, d->cfg.pi3_reply_delay_ms);
+	if (out->bound) {
+		o->has_ev = true;
+		o->ev.type = BEV_DHCP_LEASE;
+		snprintf(o->ev.id, sizeof(o->ev.id), "%s", in.id ? in.id : "");
+		memcpy(o->ev.mac, m->chaddr, 6);
+		o->ev.has_mac = true;
+		o->ev.addr = out->addr;
+		snprintf(o->ev.detail, sizeof(o->ev.detail), "%s %s", dhcp_type_name(out->type),
+			 boot ? "with boot answer" : "");
+	}
+	if (boot && c)
+		c->answered_ms = ev_now(d->loop);
+	if (boot && out->type == DHCPOFFER) {
+		/* The same boot event as the proxy answer, for the fleet view. */
+		struct boot_event e;
+		const char *model = pi.has_rev ? pi_board_model(pi.board_rev) : NULL;
+		memset(&e, 0, sizeof(e));
+		e.type = BEV_DHCP_ANSWER;
+		snprintf(e.id, sizeof(e.id), "%s", in.id);
+		memcpy(e.mac, m->chaddr, 6);
+		e.has_mac = true;
+		e.addr = out->addr;
+		snprintf(e.detail, sizeof(e.detail), "%s", model ? model : pi_gen_name(pi.gen));
+		events_emit(d->bus, &e);
+	}
+	if (out->type == DHCPNAK)
+		log_info("dhcp", "%s%s%s: NAK %s on %s: %s", mac, name[0] ? " " : "", name, dhcp_type_name(m->msg_type), ifc->name,
+			 out->why ? out->why : "");
+	else if (out->bound || boot)
+		log_info("dhcp", "%s%s%s%s%s: %s %s on %s%s%s", mac, in.id[0] ? " " : "", in.id, name[0] ? " " : "", name,
+			 dhcp_type_name(out->type), net_ntoa(out->addr, a), ifc->name,
+			 boot ? ", boot answer" : "", out->bound ? ", lease bound" : "");
+	else
+		log_debug("dhcp", "%s: %s %s on %s", mac, dhcp_type_name(out->type), net_ntoa(out->addr, a),
+			  ifc->name);
+	if (o == &tmp)
+		send_now(f, o);
+}
+
+static void on_probe_done(void *arg, uint32_t addr, bool in_use)
+{
+	struct dhcp_full *f = arg;
+	struct held *h = NULL;
+	char a[16];
+
+	for (struct held **pp = &f->held; *pp; pp = &(*pp)->next) {
+		if ((*pp)->addr == addr) {
+			h = *pp;
+			*pp = h->next;
+			f->nheld--;
+			break;
+		}
+	}
+	dhcp_server_probe_result(&f->srv, addr, in_use, wall_now());
+	if (in_use)
+		log_warn("dhcp", "address %s answers ARP but is not leased by us: quarantined, offering another",
+			 net_ntoa(addr, a));
+	if (!h)
+		return;
+	const struct net_iface *ifc = net_iface_by_index(&f->d->ifs, h->info.ifindex);
+	if (ifc && dhcp_msg_parse(&f->msg, h->buf, h->len) == 0)
+		process(f, &f->msg, h->buf, h->len, &h->from, &h->info, ifc, h->tries + 1);
+	free(h);
+	dhcp_full_flush(f);
+}
+
+void dhcp_full_handle(struct dhcp_full *f, const struct dhcp_msg *m, const uint8_t *buf, size_t len,
+		      const struct sockaddr_in *from, const struct net_pkt_info *info,
+		      const struct net_iface *ifc)
+{
+	process(f, m, buf, len, from, info, ifc, 0);
+}
+
+static void on_timer(struct ev_loop *loop, void *arg)
+{
+	struct dhcp_full *f = arg;
+	if (dhcp_lease_db_should_compact(&f->db)) {
+		int r = dhcp_lease_db_compact(&f->db, wall_now(), KEEP_FREE_S);
+		if (r < 0)
+			log_warn("dhcp", "lease journal compaction failed: %s", strerror(-r));
+		else
+			log_debug("dhcp", "lease journal compacted: %zu records", f->db.journal_records);
+	}
+	f->timer = ev_timer_add(loop, COMPACT_MS, on_timer, f);
+}
+
+struct dhcp_full *dhcp_full_new(struct daemon *d, int fd, struct dhcp_service *svc)
+{
+	char err[256];
+	struct dhcp_server_conf conf;
+	struct dhcp_full *f = calloc(1, sizeof(*f));
+	if (!f)
+		return NULL;
+	f->d = d;
+	f->svc = svc;
+	f->fd = fd;
+	dhcp_lease_db_init(&f->db);
+	if (dhcp_server_conf_parse(&conf, d->cfg.dhcp_range, d->cfg.dhcp_netmask, d->cfg.dhcp_router,
+				   d->cfg.dhcp_dns, d->cfg.dhcp_lease_time, err, sizeof(err)) < 0) {
+		log_error("dhcp", "%s", err);
+		goto fail;
+	}
+	conf.probe = d->cfg.dhcp_probe_ms > 0;
+	f->q = calloc(QUEUE_MAX, sizeof(*f->q));
+	if (!f->q)
+		goto fail;
+	int r = dhcp_lease_db_open(&f->db, d->cfg.data_dir);
+	if (r < 0) {
+		log_error("dhcp", "cannot open the lease journal in %s: %s", d->cfg.data_dir, strerror(-r));
+		goto fail;
+	}
+	r = dhcp_lease_db_compact(&f->db, wall_now(), KEEP_FREE_S);
+	if (r < 0)
+		log_warn("dhcp", "lease journal compaction failed: %s", strerror(-r));
+	dhcp_server_init(&f->srv, &conf, &f->db, reserved, d);
+	if (conf.probe) {
+		f->arp = dhcp_arp_new(d->loop);
+		if (!f->arp)
+			log_warn("dhcp", "no ARP conflict probes (%s); addresses are offered unchecked", strerror(errno));
+	}
+	f->timer = ev_timer_add(d->loop, COMPACT_MS, on_timer, f);
+	for (size_t i = 0; i < conf.npool; i++) {
+		char a[16], b[16];
+		log_info("dhcp", "full DHCP server: pool %s-%s, lease %u s, router %s, %zu DNS servers",
+			 net_ntoa(htonl(conf.pool[i].first), a), net_ntoa(htonl(conf.pool[i].last), b),
+			 conf.lease_time, conf.router ? net_ntoa(conf.router, (char[16]){ 0 }) : "none", conf.ndns);
+	}
+	return f;
+fail:
+	dhcp_full_free(f);
+	return NULL;
+}
+
+void dhcp_full_free(struct dhcp_full *f)
+{
+	if (!f)
+		return;
+	dhcp_full_flush(f);
+	if (f->timer)
+		ev_timer_cancel(f->d->loop, f->timer);
+	dhcp_arp_free(f->arp);
+	while (f->held) {
+		struct held *h = f->held;
+		f->held = h->next;
+		free(h);
+	}
+	free(f->q);
+	dhcp_lease_db_fini(&f->db);
+	free(f);
+}
+
+/* ------------------------------------------------------------ preflight */
+
+static int if_hwaddr(int fd, const char *name, uint8_t mac[6])
+{
+	struct ifreq ifr;
+	memset(&ifr, 0, sizeof(ifr));
+	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", name);
+	if (ioctl(fd, SIOCGIFHWADDR, &ifr) < 0)
+		return -errno;
+	memcpy(mac, ifr.ifr_hwaddr.sa_data, 6);
+	return 0;
+}
+
+static void preflight_send(struct daemon *d, int fd, uint32_t xid)
+{
+	for (size_t i = 0; i < d->ifs.n; i++) {
+		const struct net_iface *ifc = &d->ifs.v[i];
+		if (ifc->loopback)
+			continue;
+		struct dhcp_msg hdr;
+		memset(&hdr, 0, sizeof(hdr));
+		hdr.op = BOOTREQUEST;
+		hdr.htype = 1;
+		hdr.hlen = 6;
+		hdr.xid = xid;
+		hdr.flags = 0x8000;
+		if (if_hwaddr(fd, ifc->name, hdr.chaddr) < 0)
+			continue;
+		uint8_t pkt[DHCP_MAX_LEN];
+		struct wr w = wr_init(pkt, sizeof(pkt));
+		dhcp_write_header(&w, &hdr);
+		dhcp_write_opt_u8(&w, DHO_MSG_TYPE, DHCPDISCOVER);
+		static const uint8_t params[] = { DHO_SUBNET_MASK, DHO_ROUTER };
+		dhcp_write_opt(&w, DHO_PARAM_LIST, params, sizeof(params));
+		dhcp_write_finish(&w);
+		/* The INFORM: same client, ciaddr = our address there. */
+		uint8_t inf[DHCP_MAX_LEN];
+		struct wr wi = wr_init(inf, sizeof(inf));
+		hdr.xid = xid + 1;
+		hdr.ciaddr = ifc->addr;
+		dhcp_write_header(&wi, &hdr);
+		dhcp_write_opt_u8(&wi, DHO_MSG_TYPE, DHCPINFORM);
+		dhcp_write_opt(&wi, DHO_PARAM_LIST, params, sizeof(params));
+		dhcp_write_finish(&wi);
+		struct sockaddr_in to = { .sin_family = AF_INET, .sin_port = htons((uint16_t)d->cfg.dhcp_port),
+					  .sin_addr.s_addr = htonl(INADDR_BROADCAST) };
+		/* INFORM first: dnsmasq handles requests in order and holds the
+		 * DISCOVER for its ping, which would delay the INFORM's ACK. */
+		if (!wi.err)
+			(void)net_send(fd, inf, wi.off, &to, ifc->index, ifc->addr);
+		if (!w.err)
+			(void)net_send(fd, pkt, w.off, &to, ifc->index, ifc->addr);
+	}
+}
+
+int dhcp_full_preflight(struct daemon *d)
+{
+	uint32_t xid;
+	int fd = net_udp_socket(htonl(INADDR_ANY), (uint16_t)(d->cfg.dhcp_port + 1), true);
+	if (fd < 0) {
+		log_warn("dhcp", "cannot check for another DHCP server (port %u: %s); starting anyway",
+			 d->cfg.dhcp_port + 1, strerror(-fd));
+		return 0;
+	}
+	if (getrandom(&xid, sizeof(xid), 0) != sizeof(xid))
+		xid = (uint32_t)time(NULL);
+	/* A plain DISCOVER with the broadcast flag, so any server on the link
+	 * answers to 255.255.255.255:68 (RFC 2131 4.1), plus an INFORM from
+	 * our address (xid + 1): servers that ping before offering (dnsmasq
+	 * waits up to 3 s, ISC dhcpd 1 s) answer an INFORM at once (4.3.5). */
+	preflight_send(d, fd, xid);
+	uint64_t end = ev_monotonic_ms() + 2500, resend = ev_monotonic_ms() + 1000;
+	int rc = 0;
+	struct dhcp_msg *m = malloc(sizeof(*m));
+	while (m && rc == 0) {
+		uint64_t now = ev_monotonic_ms();
+		if (now >= end)
+			break;
+		if (resend && now >= resend) {
+			preflight_send(d, fd, xid);
+			resend = 0;
+		}
+		struct pollfd pfd = { .fd = fd, .events = POLLIN };
+		if (poll(&pfd, 1, (int)((resend ? resend : end) - now)) <= 0)
+			continue;
+		uint8_t buf[DHCP_MAX_LEN + 1];
+		struct sockaddr_in from;
+		struct net_pkt_info info;
+		ssize_t n;
+		while ((n = net_recv(fd, buf, sizeof(buf), &from, &info)) >= 0) {
+			if (dhcp_msg_parse(m, buf, (size_t)n) < 0 || m->op != BOOTREPLY ||
+			    (m->xid != xid && m->xid != xid + 1))
+				continue;
+			uint32_t sid = from.sin_addr.s_addr;
+			(void)dhcp_msg_opt_u32(m, DHO_SERVER_ID, &sid);
+			const struct net_iface *ifc = net_iface_by_index(&d->ifs, info.ifindex);
+			char a[16];
+			log_error("dhcp", "refusing dhcp = full: another DHCP server (%s) answers on %s. "
+				  "Two servers on one network hand out conflicting addresses; stop the other one, "
+				  "use dhcp = proxy beside it, or set dhcp-force = on",
+				  net_ntoa(sid, a), ifc ? ifc->name : "?");
+			rc = -EEXIST;
+			break;
+		}
+	}
+	free(m);
+	close(fd);
+	return rc;
+}

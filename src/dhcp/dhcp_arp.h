@@ -1,0 +1,36 @@
+/* dhcp_arp.h - asynchronous ARP conflict probes for the full DHCP server.
+ *
+ * Before offering an address it never handed out, the server asks "who has
+ * A?" on the client's link and waits a bounded time (RFC 2131 3.1 step 2;
+ * RFC 5227 2.1.1 for the ARP form). Probes run on the event loop: the
+ * callback fires with in_use=true as soon as anyone answers, or with
+ * in_use=false when the wait ends, so no client waits for another's probe. */
+#ifndef PINETBOOT_DHCP_ARP_H
+#define PINETBOOT_DHCP_ARP_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "core/ev.h"
+
+#define DHCP_ARP_PENDING_MAX 4096
+
+struct dhcp_arp;
+
+/* Called once per probe; the probe is already gone when it runs. */
+typedef void (*dhcp_arp_cb)(void *arg, uint32_t addr, bool in_use);
+
+/* Open the AF_PACKET socket (needs CAP_NET_RAW). NULL with errno set. */
+struct dhcp_arp *dhcp_arp_new(struct ev_loop *loop);
+/* Cancels pending probes without calling their callbacks. NULL is a no-op. */
+void dhcp_arp_free(struct dhcp_arp *a);
+
+/* Probe addr (network order) on interface ifindex, asking from src_addr
+ * (our address there). 0, or a negative errno (-EAGAIN: too many pending;
+ * -EEXIST: a probe for addr is already running - its callback will come). */
+int dhcp_arp_probe(struct dhcp_arp *a, int ifindex, uint32_t src_addr, uint32_t addr,
+		   unsigned wait_ms, dhcp_arp_cb cb, void *arg);
+/* Is a probe for addr running? */
+bool dhcp_arp_pending(const struct dhcp_arp *a, uint32_t addr);
+
+#endif

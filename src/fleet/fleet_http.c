@@ -1,0 +1,914 @@
+/* fleet_http.c - libmicrohttpd in external-epoll mode inside our event
+ * loop: its epoll fd is one of our fds (MHD_run on readiness) and
+ * MHD_get_timeout drives one ev timer, so there are no threads and the
+ * fleet model needs no locks. SSE streams suspend their connection when
+ * there is nothing to send; a new event resumes them (MHD's ITC wakes
+ * the epoll fd). Bounds: connection count, per-connection memory (which
+ * caps header size), body size, idle timeout, SSE stream count. */
+#include "fleet/fleet_http.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <microhttpd.h>
+#include <signal.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "core/log.h"
+#include "daemon/daemon.h"
+#include "fleet/fleet.h"
+#include "fleet/json.h"
+#include "nfs/nfs_server.h"
+
+#define SSE_KEEPALIVE_MS 5000
+#define JSON_MAX (64u << 20)
+#define TOKEN_HEX 64
+
+struct sse;
+
+struct fleet_http {
+	struct daemon *d;
+	struct fleet *f;
+	struct MHD_Daemon *mhd;
+	int epfd;
+	struct ev_timer *timer, *keepalive;
+	char token[TOKEN_HEX + 1];
+	struct sse *streams;       /* every open SSE stream */
+	unsigned n_streams;
+	bool stopping;
+	uint64_t started_ms;
+	/* metrics */
+	uint64_t requests[6];      /* by status class 1xx..5xx, [0] other */
+	uint64_t by_route[RT_MAX];
+	struct fleet_hist latency;
+	uint64_t nfs_calls_prev, nfs_prev_ms; /* NFS ops/s, sampled every keepalive */
+	double nfs_rate;
+};
+
+/* Per request. For SSE it lives as long as the stream. */
+struct req {
+	struct fleet_http *h;
+	struct MHD_Connection *conn;
+	enum fleet_route route;
+	uint64_t start_us;
+	char body[FLEET_HTTP_MAX_BODY];
+	size_t body_len;
+	bool too_big;
+};
+
+struct sse {
+	struct sse *next, **pprev;
+	struct fleet_http *h;
+	struct MHD_Connection *conn;
+	uint64_t next_seq;
+	uint64_t last_send_ms;
+	bool suspended;
+	char buf[16384];
+	size_t len, off;
+};
+
+static uint64_t now_us(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+}
+
+/* ------------------------------------------------------------ routes */
+
+int fleet_http_parse_listen(const char *s, uint32_t *ret_addr, uint16_t *ret_port, bool *ret_off)
+{
+	*ret_off = false;
+	if (strcmp(s, "off") == 0) {
+		*ret_off = true;
+		return 0;
+	}
+	const char *colon = strrchr(s, ':');
+	char host[64];
+	if (!colon || (size_t)(colon - s) >= sizeof(host) || colon == s)
+		return -1;
+	memcpy(host, s, (size_t)(colon - s));
+	host[colon - s] = '\0';
+	struct in_addr a;
+	if (inet_pton(AF_INET, host, &a) != 1)
+		return -1;
+	uint64_t port = 0;
+	const char *p = colon + 1;
+	if (!*p)
+		return -1;
+	for (; *p; p++) {
+		if (*p < '0' || *p > '9')
+			return -1;
+		port = port * 10 + (uint64_t)(*p - '0');
+		if (port > 65535)
+			return -1;
+	}
+	if (port == 0)
+		return -1;
+	*ret_addr = a.s_addr;
+	*ret_port = (uint16_t)port;
+	return 0;
+}
+
+bool fleet_valid_id(const char *id)
+{
+	size_t n = strlen(id);
+	if (n == 8) {
+		for (size_t i = 0; i < 8; i++)
+			if (!((id[i] >= '0' && id[i] <= '9') || (id[i] >= 'a' && id[i] <= 'f')))
+				return false;
+		return true;
+	}
+	if (n != 17)
+		return false;
+	for (size_t i = 0; i < 17; i++) {
+		bool hex = (id[i] >= '0' && id[i] <= '9') || (id[i] >= 'a' && id[i] <= 'f');
+		if (i % 3 == 2 ? id[i] != '-' : !hex)
+			return false;
+	}
+	return true;
+}
+
+static const struct {
+	const char *prefix;
+	bool post;
+	bool with_id;
+	enum fleet_route route;
+} route_tab[] = {
+	{ "/api/clients", false, false, RT_CLIENTS },
+	{ "/api/client/", false, true, RT_CLIENT },
+	{ "/api/events", false, false, RT_EVENTS },
+	{ "/api/stats", false, false, RT_STATS },
+	{ "/api/discovered", false, false, RT_DISCOVERED },
+	{ "/metrics", false, false, RT_METRICS },
+	{ "/api/register/", true, true, RT_REGISTER },
+	{ "/api/reset/", true, true, RT_RESET },
+	{ "/api/remove/", true, true, RT_REMOVE },
+	{ "/api/checkin/", true, true, RT_CHECKIN },
+};
+
+enum fleet_route fleet_route(const char *method, const char *url, char *ret_id, size_t idlen)
+{
+	bool get = strcmp(method, "GET") == 0 || strcmp(method, "HEAD") == 0;
+	bool post = strcmp(method, "POST") == 0;
+	ret_id[0] = '\0';
+	for (size_t i = 0; i < sizeof(route_tab) / sizeof(route_tab[0]); i++) {
+		size_t pl = strlen(route_tab[i].prefix);
+		if (route_tab[i].with_id ? strncmp(url, route_tab[i].prefix, pl) != 0
+					 : strcmp(url, route_tab[i].prefix) != 0)
+			continue;
+		if (route_tab[i].with_id) {
+			const char *id = url + pl;
+			if (!fleet_valid_id(id) || strlen(id) >= idlen)
+				return RT_NOT_FOUND;
+			memcpy(ret_id, id, strlen(id) + 1);
+		}
+		if (route_tab[i].post ? !post : !get)
+			return RT_BAD_METHOD;
+		return route_tab[i].route;
+	}
+	size_t len;
+	const char *type;
+	if (fleet_www_find(url, &len, &type))
+		return get ? RT_ASSET : RT_BAD_METHOD;
+	return RT_NOT_FOUND;
+}
+
+bool fleet_route_mutating(enum fleet_route r)
+{
+	return r == RT_REGISTER || r == RT_RESET || r == RT_REMOVE;
+}
+
+/* ------------------------------------------------------------ loop glue */
+
+static void rearm(struct fleet_http *h);
+
+static void run_mhd(struct fleet_http *h)
+{
+	MHD_run(h->mhd);
+	rearm(h);
+}
+
+static void on_mhd_timer(struct ev_loop *loop, void *arg)
+{
+	struct fleet_http *h = arg;
+	h->timer = NULL;
+	run_mhd(h);
+}
+
+static void on_mhd_fd(struct ev_loop *loop, int fd, unsigned events, void *arg)
+{
+	run_mhd(arg);
+}
+
+/* One ev timer, re-armed after every MHD_run to MHD's own deadline. */
+static void rearm(struct fleet_http *h)
+{
+	MHD_UNSIGNED_LONG_LONG to;
+	if (h->timer) {
+		ev_timer_cancel(h->d->loop, h->timer);
+		h->timer = NULL;
+	}
+	if (MHD_get_timeout(h->mhd, &to) == MHD_YES)
+		h->timer = ev_timer_add(h->d->loop, to, on_mhd_timer, h);
+}
+
+/* ------------------------------------------------------------ SSE */
+
+static void sse_resume(struct sse *s)
+{
+	if (s->suspended) {
+		s->suspended = false;
+		MHD_resume_connection(s->conn);
+	}
+}
+
+/* Fleet notify: there is a new event; wake every waiting stream. */
+static void on_fleet_event(void *arg)
+{
+	struct fleet_http *h = arg;
+	for (struct sse *s = h->streams; s; s = s->next)
+		sse_resume(s);
+}
+
+static void on_keepalive(struct ev_loop *loop, void *arg)
+{
+	struct fleet_http *h = arg;
+	h->keepalive = NULL;
+	for (struct sse *s = h->streams; s; s = s->next)
+		sse_resume(s);
+	if (h->d->nfs) {
+		uint64_t calls = nfs_server_stats(h->d->nfs)->calls, now = ev_now(loop);
+		if (h->nfs_prev_ms && now > h->nfs_prev_ms)
+			h->nfs_rate = (double)(calls - h->nfs_calls_prev) * 1000.0 / (double)(now - h->nfs_prev_ms);
+		h->nfs_calls_prev = calls;
+		h->nfs_prev_ms = now;
+	}
+	h->keepalive = ev_timer_add(loop, SSE_KEEPALIVE_MS, on_keepalive, h);
+}
+
+static void sse_fill(struct sse *s)
+{
+	struct fleet_http *h = s->h;
+	struct jbuf j;
+	uint64_t first = fleet_first_seq(h->f);
+	s->len = s->off = 0;
+	if (s->next_seq < first)
+		s->next_seq = first; /* fell behind the ring: skip what is gone */
+	jb_init(&j, sizeof(s->buf) - 64);
+	while (s->next_seq <= fleet_last_seq(h->f)) {
+		const struct fleet_event *fe = fleet_event_at(h->f, s->next_seq);
+		jb_reset(&j);
+		if (fe)
+			fleet_json_event(h->f, fe, &j);
+		if (fe && !j.err) {
+			size_t need = j.len + 64;
+			if (s->len + need > sizeof(s->buf) && s->len > 0)
+				break; /* the rest next time */
+			if (s->len + need <= sizeof(s->buf))
+				s->len += (size_t)snprintf(s->buf + s->len, sizeof(s->buf) - s->len,
+							   "id: %llu\nevent: boot\ndata: %s\n\n",
+							   (unsigned long long)fe->seq, j.p);
+		}
+		s->next_seq++;
+	}
+	jb_free(&j);
+}
+
+static ssize_t sse_read(void *cls, uint64_t pos, char *buf, size_t max)
+{
+	struct sse *s = cls;
+	struct fleet_http *h = s->h;
+	if (h->stopping)
+		return MHD_CONTENT_READER_END_OF_STREAM;
+	if (s->off == s->len)
+		sse_fill(s);
+	uint64_t now = ev_now(h->d->loop);
+	if (s->off == s->len && now - s->last_send_ms >= SSE_KEEPALIVE_MS) {
+		/* A comment line: keeps proxies and our idle timeout from
+		 * closing a quiet stream, and finds dead peers. */
+		s->len = (size_t)snprintf(s->buf, sizeof(s->buf), ": keepalive\n\n");
+		s->off = 0;
+	}
+	if (s->off == s->len) {
+		/* Nothing to send: returning 0 alone would make MHD poll us
+		 * in a busy loop; suspend until an event or the keepalive. */
+		s->suspended = true;
+		MHD_suspend_connection(s->conn);
+		return 0;
+	}
+	size_t n = s->len - s->off < max ? s->len - s->off : max;
+	memcpy(buf, s->buf + s->off, n);
+	s->off += n;
+	s->last_send_ms = now;
+	return (ssize_t)n;
+}
+
+static void sse_free(void *cls)
+{
+	struct sse *s = cls;
+	if (s->next)
+		s->next->pprev = s->pprev;
+	*s->pprev = s->next;
+	s->h->n_streams--;
+	free(s);
+}
+
+/* ------------------------------------------------------------ responses */
+
+static enum MHD_Result send_buf(struct req *r, unsigned code, const char *type, const char *p, size_t n)
+{
+	struct MHD_Response *resp = MHD_create_response_from_buffer(n, (void *)(uintptr_t)p, MHD_RESPMEM_MUST_COPY);
+	if (!resp)
+		return MHD_NO;
+	MHD_add_response_header(resp, "Content-Type", type);
+	MHD_add_response_header(resp, "Cache-Control", "no-store");
+	MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
+	enum MHD_Result ret = MHD_queue_response(r->conn, code, resp);
+	MHD_destroy_response(resp);
+	return ret;
+}
+
+static enum MHD_Result send_json(struct req *r, unsigned code, struct jbuf *j)
+{
+	if (j->err) {
+		static const char e[] = "{\"error\":\"response too large\"}";
+		return send_buf(r, 500, "application/json", e, sizeof(e) - 1);
+	}
+	return send_buf(r, code, "application/json", j->p ? j->p : "", j->len);
+}
+
+static enum MHD_Result send_error(struct req *r, unsigned code, const char *msg)
+{
+	struct jbuf j;
+	jb_init(&j, 4096);
+	json_obj_begin(&j);
+	json_kv_str(&j, "error", msg);
+	json_obj_end(&j);
+	jb_append(&j, "\n", 1);
+	enum MHD_Result ret = send_json(r, code, &j);
+	jb_free(&j);
+	return ret;
+}
+
+/* ------------------------------------------------------------ handlers */
+
+static void stats_json(struct fleet_http *h, struct jbuf *j)
+{
+	const struct tftp_stats *t = h->d->tftp ? tftp_server_stats(h->d->tftp) : NULL;
+	const struct fleet_totals *ft = fleet_totals(h->f);
+	json_obj_begin(j);
+	json_kv_uint(j, "uptime_s", (fleet_now_ms() - h->started_ms) / 1000u);
+	json_kv_uint(j, "registered", h->d->clients.n);
+	json_kv_uint(j, "discovered", h->d->disc.n);
+	json_kv_uint(j, "tracked", fleet_count(h->f));
+	json_key(j, "tftp");
+	json_obj_begin(j);
+	json_kv_uint(j, "active_transfers", t ? t->active : 0);
+	json_kv_uint(j, "peak_transfers", t ? t->peak_active : 0);
+	json_kv_uint(j, "requests", t ? t->requests : 0);
+	json_kv_uint(j, "files_sent", t ? t->transfers_ok : 0);
+	json_kv_uint(j, "failed", t ? t->transfers_failed : 0);
+	json_kv_uint(j, "not_found", t ? t->not_found : 0);
+	json_kv_uint(j, "refused", t ? t->denied : 0);
+	json_kv_uint(j, "bytes_sent", t ? t->bytes_sent : 0);
+	json_key(j, "mb_sent");
+	json_double(j, t ? (double)t->bytes_sent / 1e6 : 0);
+	json_kv_uint(j, "retransmits", t ? t->retransmits : 0);
+	json_obj_end(j);
+	/* NFS calls per second over the last keepalive period; null when
+	 * NFS is off. */
+	json_key(j, "nfs_ops_per_s");
+	if (h->d->nfs)
+		json_double(j, h->nfs_rate);
+	else
+		json_null(j);
+	json_key(j, "boots");
+	json_obj_begin(j);
+	json_kv_uint(j, "started", ft->boots);
+	json_kv_uint(j, "up", ft->boots_up);
+	json_kv_uint(j, "failures", ft->failures);
+	json_kv_uint(j, "stalls", ft->stalls);
+	json_obj_end(j);
+	json_kv_uint(j, "sse_streams", h->n_streams);
+	json_obj_end(j);
+}
+
+static void discovered_json(struct fleet_http *h, struct jbuf *j)
+{
+	const struct discovery *disc = &h->d->disc;
+	json_arr_begin(j);
+	for (size_t i = 0; i < disc->n; i++) {
+		const struct discovered *x = &disc->v[i];
+		if (clients_find_id(&h->d->clients, x->id))
+			continue;
+		char mac[18], cmd[800];
+		snprintf(mac, sizeof(mac), "%02x:%02x:%02x:%02x:%02x:%02x", x->mac[0], x->mac[1], x->mac[2],
+			 x->mac[3], x->mac[4], x->mac[5]);
+		json_obj_begin(j);
+		json_kv_str(j, "id", x->id);
+		json_kv_str(j, "mac", mac);
+		json_kv_str(j, "model", x->model);
+		json_kv_uint(j, "first_seen", (uint64_t)x->first_seen * 1000u);
+		json_kv_uint(j, "last_seen", (uint64_t)x->last_seen * 1000u);
+		snprintf(cmd, sizeof(cmd), "mkdir -p %.256s/clients/%s && echo 'mac = %s' > %.256s/clients/%s/client.conf "
+			 "&& kill -HUP %d", h->d->cfg.data_dir, x->id, mac, h->d->cfg.data_dir, x->id, (int)getpid());
+		json_kv_str(j, "register_command", cmd);
+		json_obj_end(j);
+	}
+	json_arr_end(j);
+}
+
+static void metrics_text(struct fleet_http *h, struct jbuf *j)
+{
+	fleet_metrics(h->f, j);
+	const struct tftp_stats *t = h->d->tftp ? tftp_server_stats(h->d->tftp) : NULL;
+	if (t) {
+		static const char *const names[] = { "requests", "transfers_ok", "transfers_failed", "not_found",
+						     "denied", "bytes_sent", "packets_sent", "retransmits" };
+		const uint64_t v[] = { t->requests, t->transfers_ok, t->transfers_failed, t->not_found,
+				       t->denied, t->bytes_sent, t->packets_sent, t->retransmits };
+		for (size_t i = 0; i < sizeof(v) / sizeof(v[0]); i++)
+			jb_printf(j, "# HELP pinetboot_tftp_%s_total TFTP %s.\n# TYPE pinetboot_tftp_%s_total counter\n"
+				     "pinetboot_tftp_%s_total %llu\n", names[i], names[i], names[i], names[i],
+				  (unsigned long long)v[i]);
+		jb_printf(j, "# HELP pinetboot_tftp_active_transfers TFTP transfers in flight.\n"
+			     "# TYPE pinetboot_tftp_active_transfers gauge\npinetboot_tftp_active_transfers %u\n",
+			  t->active);
+	}
+	if (h->d->nfs) {
+		const struct nfs_stats *ns = nfs_server_stats(h->d->nfs);
+		jb_printf(j, "# HELP pinetboot_nfs_calls_total NFS and MOUNT calls.\n# TYPE pinetboot_nfs_calls_total counter\n"
+			     "pinetboot_nfs_calls_total %llu\n", (unsigned long long)ns->calls);
+		jb_printf(j, "# HELP pinetboot_nfs_denied_total NFS calls refused.\n# TYPE pinetboot_nfs_denied_total counter\n"
+			     "pinetboot_nfs_denied_total %llu\n", (unsigned long long)ns->denied);
+	}
+	jb_printf(j, "# HELP pinetboot_clients_registered Registered Pis.\n# TYPE pinetboot_clients_registered gauge\n"
+		     "pinetboot_clients_registered %zu\n", h->d->clients.n);
+	jb_printf(j, "# HELP pinetboot_http_requests_total HTTP requests answered, by status class.\n"
+		     "# TYPE pinetboot_http_requests_total counter\n");
+	static const char *const cls[] = { "other", "1xx", "2xx", "3xx", "4xx", "5xx" };
+	for (size_t i = 0; i < 6; i++)
+		jb_printf(j, "pinetboot_http_requests_total{code=\"%s\"} %llu\n", cls[i],
+			  (unsigned long long)h->requests[i]);
+	jb_printf(j, "# HELP pinetboot_http_request_seconds Time to answer an HTTP request.\n"
+		     "# TYPE pinetboot_http_request_seconds histogram\n");
+	uint64_t cum = 0;
+	for (size_t i = 0; i < FLEET_HIST_BUCKETS; i++) {
+		cum += h->latency.count[i];
+		if (i < FLEET_HIST_BUCKETS - 1)
+			jb_printf(j, "pinetboot_http_request_seconds_bucket{le=\"%g\"} %llu\n", fleet_hist_bounds[i],
+				  (unsigned long long)cum);
+		else
+			jb_printf(j, "pinetboot_http_request_seconds_bucket{le=\"+Inf\"} %llu\n",
+				  (unsigned long long)cum);
+	}
+	jb_printf(j, "pinetboot_http_request_seconds_sum %.6f\npinetboot_http_request_seconds_count %llu\n",
+		  h->latency.sum, (unsigned long long)h->latency.n);
+	jb_printf(j, "# HELP pinetboot_http_event_streams Open server-sent event streams.\n"
+		     "# TYPE pinetboot_http_event_streams gauge\npinetboot_http_event_streams %u\n", h->n_streams);
+}
+
+static uint32_t peer_addr(struct MHD_Connection *conn)
+{
+	const union MHD_ConnectionInfo *ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+	if (!ci || !ci->client_addr || ci->client_addr->sa_family != AF_INET)
+		return 0;
+	struct sockaddr_in sin;
+	memcpy(&sin, ci->client_addr, sizeof(sin));
+	return sin.sin_addr.s_addr;
+}
+
+/* Host header "localhost", an IPv4 address, or absent (HTTP/1.0), with
+ * an optional port. */
+static bool host_is_address(const char *host)
+{
+	char name[64];
+	struct in_addr a;
+	if (!host)
+		return true;
+	size_t n = strcspn(host, ":");
+	if (n >= sizeof(name))
+		return false;
+	memcpy(name, host, n);
+	name[n] = '\0';
+	return strcmp(name, "localhost") == 0 || inet_pton(AF_INET, name, &a) == 1;
+}
+
+static bool has_token(struct req *r)
+{
+	const char *a = MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, "Authorization");
+	if (!a || strncmp(a, "Bearer ", 7) != 0 || strlen(a + 7) != TOKEN_HEX)
+		return false;
+	return sodium_memcmp(a + 7, r->h->token, TOKEN_HEX) == 0;
+}
+
+/* register: DATA/clients/<id>/client.conf with an optional name (query
+ * ?name=) and the MAC the Pi was discovered with; then SIGHUP ourselves,
+ * which reloads the registry through the loop's signalfd. */
+static enum MHD_Result do_register(struct req *r, const char *id)
+{
+	struct daemon *d = r->h->d;
+	const char *name = MHD_lookup_connection_value(r->conn, MHD_GET_ARGUMENT_KIND, "name");
+	if (name) {
+		size_t n = strlen(name);
+		bool ok = n > 0 && n < 64;
+		for (size_t i = 0; ok && i < n; i++)
+			ok = (name[i] >= 'a' && name[i] <= 'z') || (name[i] >= 'A' && name[i] <= 'Z') ||
+			     (name[i] >= '0' && name[i] <= '9') || name[i] == '-' || name[i] == '_' || name[i] == '.';
+		if (!ok)
+			return send_error(r, 400, "name: 1 to 63 characters of A-Z a-z 0-9 . _ -");
+	}
+	if (clients_find_id(&d->clients, id))
+		return send_error(r, 409, "already registered");
+	if (mkdirat(d->clients_fd, id, 0755) < 0 && errno != EEXIST)
+		return send_error(r, 500, "cannot create the client directory");
+	char rel[64];
+	snprintf(rel, sizeof(rel), "%s/client.conf", id);
+	int fd = openat(d->clients_fd, rel, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0644);
+	if (fd < 0)
+		return send_error(r, errno == EEXIST ? 409 : 500,
+				  errno == EEXIST ? "client.conf exists already" : "cannot write client.conf");
+	char text[256];
+	int n = snprintf(text, sizeof(text), "# registered through the fleet API\n");
+	if (name)
+		n += snprintf(text + n, sizeof(text) - (size_t)n, "name = %s\n", name);
+	for (size_t i = 0; i < d->disc.n; i++)
+		if (strcmp(d->disc.v[i].id, id) == 0) {
+			const uint8_t *m = d->disc.v[i].mac;
+			n += snprintf(text + n, sizeof(text) - (size_t)n, "mac = %02x:%02x:%02x:%02x:%02x:%02x\n", m[0],
+				      m[1], m[2], m[3], m[4], m[5]);
+			break;
+		}
+	ssize_t w = write(fd, text, (size_t)n);
+	close(fd);
+	if (w != n)
+		return send_error(r, 500, "cannot write client.conf");
+	log_info("fleet", "%s registered through the API", id);
+	raise(SIGHUP);
+	struct jbuf j;
+	jb_init(&j, 4096);
+	json_obj_begin(&j);
+	json_kv_str(&j, "registered", id);
+	json_obj_end(&j);
+	enum MHD_Result ret = send_json(r, 201, &j);
+	jb_free(&j);
+	return ret;
+}
+
+static enum MHD_Result do_checkin(struct req *r, const char *id, uint32_t peer)
+{
+	char why[160] = "";
+	int a = daemon_client_access(r->h->d, id, peer, why, sizeof(why));
+	if (a == 0)
+		return send_error(r, 404, "no such client");
+	if (a < 0 && !has_token(r))
+		return send_error(r, 403, "check-in is accepted from the client's own address (or with the token)");
+	struct boot_event e;
+	memset(&e, 0, sizeof(e));
+	e.type = BEV_CHECKIN;
+	snprintf(e.id, sizeof(e.id), "%s", id);
+	e.addr = peer;
+	/* The body is free text from the client (e.g. its uptime). */
+	snprintf(e.detail, sizeof(e.detail), "%.*s", (int)(r->body_len < 159 ? r->body_len : 159), r->body);
+	for (char *p = e.detail; *p; p++)
+		if ((unsigned char)*p < 0x20)
+			*p = ' ';
+	events_emit(r->h->d->bus, &e);
+	return send_buf(r, 200, "application/json", "{\"ok\":true}\n", 12);
+}
+
+static enum MHD_Result start_sse(struct req *r)
+{
+	struct fleet_http *h = r->h;
+	if (h->n_streams >= FLEET_HTTP_MAX_SSE)
+		return send_error(r, 503, "too many event streams");
+	struct sse *s = calloc(1, sizeof(*s));
+	if (!s)
+		return send_error(r, 503, "out of memory");
+	s->h = h;
+	s->conn = r->conn;
+	s->next_seq = fleet_last_seq(h->f) + 1;
+	/* ?since=N or Last-Event-ID: replay from the ring first. */
+	const char *since = MHD_lookup_connection_value(r->conn, MHD_GET_ARGUMENT_KIND, "since");
+	const char *last = MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, "Last-Event-ID");
+	const char *from = since ? since : last;
+	if (from) {
+		char *end;
+		errno = 0;
+		unsigned long long v = strtoull(from, &end, 10);
+		if (!errno && !*end && end != from)
+			s->next_seq = since ? v : v + 1;
+	}
+	s->last_send_ms = 0; /* first call sends a keepalive comment right away */
+	struct MHD_Response *resp = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 4096, sse_read, s, sse_free);
+	if (!resp) {
+		free(s);
+		return MHD_NO;
+	}
+	s->next = h->streams;
+	if (s->next)
+		s->next->pprev = &s->next;
+	s->pprev = &h->streams;
+	h->streams = s;
+	h->n_streams++;
+	MHD_add_response_header(resp, "Content-Type", "text/event-stream");
+	MHD_add_response_header(resp, "Cache-Control", "no-store");
+	enum MHD_Result ret = MHD_queue_response(r->conn, 200, resp);
+	MHD_destroy_response(resp);
+	return ret;
+}
+
+static enum MHD_Result dispatch(struct req *r, const char *url, const char *id)
+{
+	struct fleet_http *h = r->h;
+	uint32_t peer = peer_addr(r->conn);
+	bool local = (ntohl(peer) >> 24) == 127;
+	struct jbuf j;
+	enum MHD_Result ret;
+
+	if (r->too_big)
+		return send_error(r, 413, "request body too large");
+	switch (r->route) {
+	case RT_NOT_FOUND:
+		return send_error(r, 404, "not found");
+	case RT_BAD_METHOD:
+		return send_error(r, 405, "method not allowed");
+	case RT_CHECKIN:
+		return do_checkin(r, id, peer);
+	default:
+		break;
+	}
+	if (fleet_route_mutating(r->route)) {
+		if (!has_token(r))
+			return send_error(r, 401, "this call needs the token in DATA/api.token (Authorization: Bearer ...)");
+		if (r->route == RT_REGISTER)
+			return do_register(r, id);
+		return send_error(r, 501, r->route == RT_RESET ?
+					  "reset is not available yet: it comes with image provisioning" :
+					  "remove is not available yet: it comes with image provisioning");
+	}
+	/* Read-only calls: open to localhost, elsewhere only when configured
+	 * or with the token (timelines name addresses and MACs). Open to
+	 * localhost means a name that resolves to us only through DNS
+	 * rebinding must not do: then the Host must be an address. */
+	if (!h->d->cfg.http_read_open && !has_token(r)) {
+		if (!local)
+			return send_error(r, 403, "the read-only API is open on localhost only (http-read-open = on, or send the token)");
+		if (!host_is_address(MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, "Host")))
+			return send_error(r, 403, "use http://127.0.0.1:PORT/ or http://localhost:PORT/ (or the token)");
+	}
+	if (r->route == RT_ASSET) {
+		size_t len;
+		const char *type;
+		const char *p = fleet_www_find(url, &len, &type);
+		struct MHD_Response *resp = MHD_create_response_from_buffer(len, (void *)(uintptr_t)p,
+									    MHD_RESPMEM_PERSISTENT);
+		if (!resp)
+			return MHD_NO;
+		MHD_add_response_header(resp, "Content-Type", type);
+		MHD_add_response_header(resp, "Content-Security-Policy",
+					"default-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:");
+		MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
+		ret = MHD_queue_response(r->conn, 200, resp);
+		MHD_destroy_response(resp);
+		return ret;
+	}
+	if (r->route == RT_EVENTS)
+		return start_sse(r);
+	jb_init(&j, JSON_MAX);
+	unsigned code = 200;
+	switch (r->route) {
+	case RT_CLIENTS:
+		fleet_json_clients(h->f, &j);
+		break;
+	case RT_CLIENT:
+		if (!fleet_json_client(h->f, id, &j)) {
+			jb_free(&j);
+			return send_error(r, 404, "no such client");
+		}
+		break;
+	case RT_STATS:
+		stats_json(h, &j);
+		break;
+	case RT_DISCOVERED:
+		discovered_json(h, &j);
+		break;
+	case RT_METRICS:
+		metrics_text(h, &j);
+		ret = j.err ? send_error(r, 500, "metrics too large")
+			    : send_buf(r, 200, "text/plain; version=0.0.4; charset=utf-8", j.p, j.len);
+		jb_free(&j);
+		return ret;
+	default:
+		code = 404;
+		json_obj_begin(&j);
+		json_kv_str(&j, "error", "not found");
+		json_obj_end(&j);
+		break;
+	}
+	jb_append(&j, "\n", 1);
+	ret = send_json(r, code, &j);
+	jb_free(&j);
+	return ret;
+}
+
+static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url, const char *method,
+				  const char *version, const char *upload, size_t *upload_size, void **con_cls)
+{
+	struct fleet_http *h = cls;
+	struct req *r = *con_cls;
+	char id[18];
+	if (!r) {
+		r = calloc(1, sizeof(*r));
+		if (!r)
+			return MHD_NO;
+		r->h = h;
+		r->conn = conn;
+		r->start_us = now_us();
+		r->route = fleet_route(method, url, id, sizeof(id));
+		h->by_route[r->route]++;
+		*con_cls = r;
+		return MHD_YES;
+	}
+	if (*upload_size) {
+		/* Bodies are tiny (check-in text); larger ones are refused
+		 * once complete rather than buffered. */
+		if (r->body_len + *upload_size > sizeof(r->body) - 1)
+			r->too_big = true;
+		else {
+			memcpy(r->body + r->body_len, upload, *upload_size);
+			r->body_len += *upload_size;
+		}
+		*upload_size = 0;
+		return MHD_YES;
+	}
+	r->body[r->body_len] = '\0';
+	fleet_route(method, url, id, sizeof(id));
+	return dispatch(r, url, id);
+}
+
+static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls, enum MHD_RequestTerminationCode tc)
+{
+	struct fleet_http *h = cls;
+	struct req *r = *con_cls;
+	if (!r)
+		return;
+	const union MHD_ConnectionInfo *ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_HTTP_STATUS);
+	unsigned code = ci ? ci->http_status : 0;
+	h->requests[code >= 100 && code < 600 ? code / 100 : 0]++;
+	if (r->route != RT_EVENTS)
+		fleet_hist_add(&h->latency, (double)(now_us() - r->start_us) / 1e6);
+	free(r);
+	*con_cls = NULL;
+}
+
+/* ------------------------------------------------------------ token */
+
+/* DATA/api.token: 32 random bytes as hex, mode 0600, made on first start. */
+static int load_token(struct fleet_http *h)
+{
+	char path[PATH_MAX + 16];
+	snprintf(path, sizeof(path), "%s/api.token", h->d->cfg.data_dir);
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	if (fd < 0 && errno == ENOENT) {
+		uint8_t raw[TOKEN_HEX / 2];
+		randombytes_buf(raw, sizeof(raw));
+		sodium_bin2hex(h->token, sizeof(h->token), raw, sizeof(raw));
+		fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
+		if (fd < 0 || write(fd, h->token, TOKEN_HEX) != TOKEN_HEX || write(fd, "\n", 1) != 1) {
+			log_error("fleet", "cannot create %s: %s", path, strerror(errno));
+			if (fd >= 0)
+				close(fd);
+			return -1;
+		}
+		close(fd);
+		log_info("fleet", "API token created in %s", path);
+		return 0;
+	}
+	if (fd < 0) {
+		log_error("fleet", "cannot read %s: %s", path, strerror(errno));
+		return -1;
+	}
+	struct stat st;
+	char buf[TOKEN_HEX + 2];
+	ssize_t n = read(fd, buf, sizeof(buf));
+	if (fstat(fd, &st) == 0 && (st.st_mode & 077))
+		log_warn("fleet", "%s is readable by others: chmod 600 it", path);
+	close(fd);
+	if (n < TOKEN_HEX) {
+		log_error("fleet", "%s: expected %d hex characters", path, TOKEN_HEX);
+		return -1;
+	}
+	memcpy(h->token, buf, TOKEN_HEX);
+	h->token[TOKEN_HEX] = '\0';
+	return 0;
+}
+
+/* ------------------------------------------------------------ life */
+
+static void write_url_file(struct fleet_http *h, uint32_t addr, uint16_t port)
+{
+	/* DATA/state/http.url tells the CLI where the running server
+	 * listens, whatever flags it was started with. */
+	char path[PATH_MAX + 32], tmp[PATH_MAX + 40], a[INET_ADDRSTRLEN];
+	if (addr == htonl(INADDR_ANY))
+		addr = htonl(INADDR_LOOPBACK);
+	inet_ntop(AF_INET, &addr, a, sizeof(a));
+	snprintf(path, sizeof(path), "%s/state/http.url", h->d->cfg.data_dir);
+	snprintf(tmp, sizeof(tmp), "%s/state/.http.url.tmp", h->d->cfg.data_dir);
+	FILE *fp = fopen(tmp, "we");
+	if (!fp)
+		return;
+	fprintf(fp, "http://%s:%u\n", a, port);
+	if (fclose(fp) != 0 || rename(tmp, path) < 0)
+		unlink(tmp);
+}
+
+struct fleet_http *fleet_http_new(struct daemon *d, struct fleet *f, bool *ret_off)
+{
+	uint32_t addr;
+	uint16_t port;
+	if (fleet_http_parse_listen(d->cfg.http_listen, &addr, &port, ret_off) < 0) {
+		log_error("fleet", "http-listen '%s' is not ADDRESS:PORT or off", d->cfg.http_listen);
+		return NULL;
+	}
+	if (*ret_off)
+		return NULL;
+	if (sodium_init() < 0)
+		return NULL;
+	struct fleet_http *h = calloc(1, sizeof(*h));
+	if (!h)
+		return NULL;
+	h->d = d;
+	h->f = f;
+	h->epfd = -1;
+	h->started_ms = fleet_now_ms();
+	if (load_token(h) < 0)
+		goto fail;
+	struct sockaddr_in sin;
+	memset(&sin, 0, sizeof(sin));
+	sin.sin_family = AF_INET;
+	sin.sin_addr.s_addr = addr;
+	sin.sin_port = htons(port);
+	h->mhd = MHD_start_daemon(MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG, port, NULL, NULL,
+				  on_request, h, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sin,
+				  MHD_OPTION_CONNECTION_LIMIT, (unsigned)FLEET_HTTP_MAX_CONN,
+				  MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)FLEET_HTTP_MEM_PER_CONN,
+				  MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)FLEET_HTTP_TIMEOUT_S,
+				  MHD_OPTION_LISTEN_BACKLOG_SIZE, (unsigned)1024,
+				  MHD_OPTION_NOTIFY_COMPLETED, on_completed, h, MHD_OPTION_END);
+	if (!h->mhd) {
+		log_error("fleet", "cannot listen for HTTP on %s (in use? http-listen = off disables it)",
+			  d->cfg.http_listen);
+		goto fail;
+	}
+	const union MHD_DaemonInfo *di = MHD_get_daemon_info(h->mhd, MHD_DAEMON_INFO_EPOLL_FD);
+	if (!di || ev_io_add(d->loop, di->epoll_fd, EV_READ, on_mhd_fd, h) < 0)
+		goto fail;
+	h->epfd = di->epoll_fd;
+	h->keepalive = ev_timer_add(d->loop, SSE_KEEPALIVE_MS, on_keepalive, h);
+	fleet_set_notify(f, on_fleet_event, h);
+	const union MHD_DaemonInfo *pi = MHD_get_daemon_info(h->mhd, MHD_DAEMON_INFO_BIND_PORT);
+	if (pi && pi->port)
+		port = pi->port;
+	write_url_file(h, addr, port);
+	char a[INET_ADDRSTRLEN];
+	inet_ntop(AF_INET, &addr, a, sizeof(a));
+	log_info("fleet", "dashboard and API on http://%s:%u/", a, port);
+	rearm(h);
+	return h;
+fail:
+	fleet_http_free(h);
+	return NULL;
+}
+
+void fleet_http_free(struct fleet_http *h)
+{
+	if (!h)
+		return;
+	fleet_set_notify(h->f, NULL, NULL);
+	if (h->mhd) {
+		/* MHD refuses to stop with suspended connections: resume
+		 * them, let them end their streams, then stop. */
+		h->stopping = true;
+		for (struct sse *s = h->streams; s; s = s->next)
+			sse_resume(s);
+		MHD_run(h->mhd);
+	}
+	if (h->epfd >= 0)
+		ev_io_del(h->d->loop, h->epfd);
+	if (h->timer)
+		ev_timer_cancel(h->d->loop, h->timer);
+	if (h->keepalive)
+		ev_timer_cancel(h->d->loop, h->keepalive);
+	if (h->mhd)
+		MHD_stop_daemon(h->mhd);
+	sodium_memzero(h->token, sizeof(h->token));
+	free(h);
+}

@@ -1,0 +1,164 @@
+/* fh_cache.c - direct-mapped handle -> O_PATH fd cache behind one mutex.
+ * The slot is chosen by the handle's HMAC tag (its last bytes), which is
+ * uniformly distributed, so no hashing is needed. A colliding insert
+ * replaces the old entry. Callers always get their own dup(), so eviction
+ * can never close a descriptor somebody is using. */
+#include "nfs/fh_cache.h"
+
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "nfs/fh.h"
+
+struct fh_slot {
+	const struct nfs_export *ex;
+	int fd, rfd;
+	uint32_t len;
+	uint8_t fh[FH_MAX];
+	dev_t dev;
+	ino_t ino;
+};
+
+struct fh_cache {
+	pthread_mutex_t mu;
+	size_t n;
+	struct fh_slot *v;
+};
+
+struct fh_cache *fh_cache_new(size_t n)
+{
+	struct fh_cache *c = calloc(1, sizeof(*c));
+	if (!c)
+		return NULL;
+	c->v = calloc(n, sizeof(*c->v));
+	if (!c->v) {
+		free(c);
+		return NULL;
+	}
+	c->n = n;
+	for (size_t i = 0; i < n; i++)
+		c->v[i].fd = c->v[i].rfd = -1;
+	pthread_mutex_init(&c->mu, NULL);
+	return c;
+}
+
+void fh_cache_free(struct fh_cache *c)
+{
+	if (!c)
+		return;
+	for (size_t i = 0; i < c->n; i++) {
+		if (c->v[i].fd >= 0)
+			close(c->v[i].fd);
+		if (c->v[i].rfd >= 0)
+			close(c->v[i].rfd);
+	}
+	pthread_mutex_destroy(&c->mu);
+	free(c->v);
+	free(c);
+}
+
+static int dup_cloexec(int fd)
+{
+	return fcntl(fd, F_DUPFD_CLOEXEC, 0);
+}
+
+static size_t slot_of(const struct fh_cache *c, const uint8_t *fh, uint32_t len)
+{
+	uint32_t h = 0;
+	for (uint32_t i = len >= 4 ? len - 4 : 0; i < len; i++)
+		h = h << 8 | fh[i];
+	return h % c->n;
+}
+
+int fh_cache_get(struct fh_cache *c, const struct nfs_export *ex, const uint8_t *fh, uint32_t len)
+{
+	if (!c || len < FH_OVERHEAD || len > FH_MAX)
+		return -1;
+	int fd = -1;
+	pthread_mutex_lock(&c->mu);
+	struct fh_slot *s = &c->v[slot_of(c, fh, len)];
+	if (s->fd >= 0 && s->ex == ex && s->len == len && !memcmp(s->fh, fh, len))
+		fd = dup_cloexec(s->fd);
+	pthread_mutex_unlock(&c->mu);
+	return fd;
+}
+
+void fh_cache_put(struct fh_cache *c, const struct nfs_export *ex, const uint8_t *fh, uint32_t len, int fd,
+		  dev_t dev, ino_t ino)
+{
+	if (!c || len < FH_OVERHEAD || len > FH_MAX)
+		return;
+	int nfd = dup_cloexec(fd);
+	if (nfd < 0)
+		return;
+	pthread_mutex_lock(&c->mu);
+	struct fh_slot *s = &c->v[slot_of(c, fh, len)];
+	int old = s->fd, oldr = s->rfd;
+	if (s->fd >= 0 && s->ex == ex && s->len == len && !memcmp(s->fh, fh, len))
+		oldr = -1;      /* same handle again: keep its read fd */
+	else
+		s->rfd = -1;
+	s->ex = ex;
+	s->fd = nfd;
+	s->len = len;
+	memcpy(s->fh, fh, len);
+	s->dev = dev;
+	s->ino = ino;
+	pthread_mutex_unlock(&c->mu);
+	if (old >= 0)
+		close(old);
+	if (oldr >= 0)
+		close(oldr);
+}
+
+int fh_cache_get_io(struct fh_cache *c, const struct nfs_export *ex, const uint8_t *fh, uint32_t len)
+{
+	if (!c || len < FH_OVERHEAD || len > FH_MAX)
+		return -1;
+	int fd = -1;
+	pthread_mutex_lock(&c->mu);
+	struct fh_slot *s = &c->v[slot_of(c, fh, len)];
+	if (s->rfd >= 0 && s->ex == ex && s->len == len && !memcmp(s->fh, fh, len))
+		fd = dup_cloexec(s->rfd);
+	pthread_mutex_unlock(&c->mu);
+	return fd;
+}
+
+void fh_cache_put_io(struct fh_cache *c, const struct nfs_export *ex, const uint8_t *fh, uint32_t len, int fd)
+{
+	if (!c || len < FH_OVERHEAD || len > FH_MAX)
+		return;
+	int nfd = dup_cloexec(fd);
+	if (nfd < 0)
+		return;
+	pthread_mutex_lock(&c->mu);
+	struct fh_slot *s = &c->v[slot_of(c, fh, len)];
+	if (s->fd >= 0 && s->rfd < 0 && s->ex == ex && s->len == len && !memcmp(s->fh, fh, len)) {
+		s->rfd = nfd;
+		nfd = -1;
+	}
+	pthread_mutex_unlock(&c->mu);
+	if (nfd >= 0)
+		close(nfd);
+}
+
+void fh_cache_purge(struct fh_cache *c, dev_t dev, ino_t ino)
+{
+	if (!c)
+		return;
+	pthread_mutex_lock(&c->mu);
+	for (size_t i = 0; i < c->n; i++) {
+		struct fh_slot *s = &c->v[i];
+		if (s->fd >= 0 && s->ino == ino && s->dev == dev) {
+			close(s->fd);
+			if (s->rfd >= 0)
+				close(s->rfd);
+			s->fd = s->rfd = -1;
+		}
+	}
+	pthread_mutex_unlock(&c->mu);
+}

@@ -1,0 +1,33 @@
+/* fh_cache.h - a bounded cache from authenticated file handles to open
+ * O_PATH descriptors, shared by the loop and the worker threads. A hit
+ * skips the HMAC, open_by_handle_at and the containment walk (all three
+ * were done when the entry was added, and the key is the whole
+ * authenticated envelope). Entries pin inodes in memory, which is what lets
+ * the event loop answer GETATTR/ACCESS/LOOKUP for them without disk I/O. */
+#ifndef PINETBOOT_NFS_FH_CACHE_H
+#define PINETBOOT_NFS_FH_CACHE_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+struct fh_cache;
+struct nfs_export;
+
+/* n slots (direct-mapped); NULL on allocation failure. */
+struct fh_cache *fh_cache_new(size_t n);
+void fh_cache_free(struct fh_cache *c);
+/* A dup of the cached fd for this handle of this export, or -1. */
+int fh_cache_get(struct fh_cache *c, const struct nfs_export *ex, const uint8_t *fh, uint32_t len);
+/* Remember fd (dup'ed; the caller keeps its own) for the handle. */
+void fh_cache_put(struct fh_cache *c, const struct nfs_export *ex, const uint8_t *fh, uint32_t len, int fd,
+		  dev_t dev, ino_t ino);
+/* The same for a read-only descriptor of a regular file (READ), kept
+ * beside the O_PATH one once a READ needed it. */
+int fh_cache_get_io(struct fh_cache *c, const struct nfs_export *ex, const uint8_t *fh, uint32_t len);
+void fh_cache_put_io(struct fh_cache *c, const struct nfs_export *ex, const uint8_t *fh, uint32_t len, int fd);
+/* Forget every entry for this inode (it was removed or replaced), so a
+ * deleted file's space is not held by the cache. */
+void fh_cache_purge(struct fh_cache *c, dev_t dev, ino_t ino);
+
+#endif

@@ -1,0 +1,245 @@
+/* nfs3_io.c - data procedures: READ, WRITE, COMMIT, READLINK (RFC 1813
+ * §3.3.5-7, §3.3.21). READ data goes straight from pread into the reply
+ * buffer. WRITE honours stable_how: DATA_SYNC and FILE_SYNC data reach the
+ * disk (fdatasync/fsync) before the reply; UNSTABLE data is flushed by
+ * COMMIT, and the server-start verifier tells clients when to resend. */
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+#include "nfs/fh_cache.h"
+#include "nfs/nfs3.h"
+#include "nfs/xdr.h"
+
+/* status + post_op_attr(with attributes) + count + eof + data length */
+#define READ_HDR (4 + 4 + 84 + 4 + 4 + 4)
+
+static void close_fd(int fd)
+{
+	if (fd >= 0)
+		close(fd);
+}
+
+static uint32_t open_regular(struct nfs3_ctx *c, const struct nfs_fh *fh, int *fd, struct stat *st, bool *st_ok)
+{
+	*st_ok = false;
+	uint32_t s = nfs3_fh_open(c, fh, fd);
+	if (s != NFS3_OK)
+		return s;
+	if (nfs3_stat(*fd, st) < 0)
+		return nfs3_errno(errno);
+	*st_ok = true;
+	if (S_ISDIR(st->st_mode))
+		return NFS3ERR_ISDIR;
+	if (!S_ISREG(st->st_mode))
+		return NFS3ERR_INVAL;
+	return NFS3_OK;
+}
+
+/* A descriptor for file I/O, opened as root (the caller's rights were
+ * checked from the mode bits), read-write when the file allows it, and
+ * cached beside the handle's O_PATH fd for the next READ/WRITE. */
+static int open_io(struct nfs3_ctx *c, int fd, const struct nfs_fh *fh)
+{
+	bool was_user = c->as_user;
+	nfs3_become_root(c);
+	int r = nfs3_reopen(fd, O_RDWR);
+	if (r < 0)
+		r = nfs3_reopen(fd, O_RDONLY);
+	if (r >= 0)
+		fh_cache_put_io(c->cache, c->ex, fh->data, fh->len, r);
+	if (was_user)
+		nfs3_become_user(c);
+	return r;
+}
+
+static void note_init_read(struct nfs3_ctx *c, const struct stat *st)
+{
+	struct nfs_export *ex = (struct nfs_export *)(uintptr_t)c->ex;
+	for (int i = 0; i < 2; i++) {
+		if (ex->init_ino[i] && st->st_ino == ex->init_ino[i] && st->st_dev == ex->init_dev[i] &&
+		    atomic_exchange(&ex->init_pending, false))
+			c->init_read = 1 + i;
+	}
+}
+
+int nfs3_read(struct nfs3_ctx *c, const struct nfs3_args *a, struct wr *w)
+{
+	int fd, rfd = -1;
+	struct stat st;
+	bool st_ok;
+	size_t start = w->off;
+	uint32_t s = open_regular(c, &a->fh, &fd, &st, &st_ok);
+	/* Permission from the mode bits, as knfsd does: reading a file the
+	 * caller may only execute is allowed, because the client reads
+	 * executables to run them (NFSD_MAY_READ_IF_EXEC). */
+	if (s == NFS3_OK && !nfs3_access_bits(&c->cred, &st, ACCESS3_READ | ACCESS3_EXECUTE))
+		s = NFS3ERR_ACCES;
+	if (s == NFS3_OK) {
+		rfd = fh_cache_get_io(c->cache, c->ex, a->fh.data, a->fh.len);
+		if (rfd < 0 && c->nonblock) {
+			c->would_block = true;
+			s = NFS3ERR_JUKEBOX;
+		} else if (rfd < 0) {
+			rfd = open_io(c, fd, &a->fh);
+			if (rfd < 0)
+				s = nfs3_errno(-rfd);
+		}
+	}
+	if (s != NFS3_OK || !wr_room(w, READ_HDR)) {
+		xdr_put_u32(w, s);
+		nfs3_put_post_op_st(w, &st, st_ok);
+		goto out;
+	}
+	size_t count = a->count < NFS3_MAX_IO ? a->count : NFS3_MAX_IO;
+	size_t room = w->cap - start - READ_HDR - 4;
+	if (count > room)
+		count = room;
+	uint8_t *dst = w->p + start + READ_HDR;
+	size_t got = 0;
+	while (got < count) {
+		/* On the loop: page cache only (RWF_NOWAIT), else a worker. */
+		struct iovec iov = { dst + got, count - got };
+		ssize_t n = preadv2(rfd, &iov, 1, (off_t)(a->offset + got), c->nonblock ? RWF_NOWAIT : 0);
+		if (n < 0 && c->nonblock) {
+			c->would_block = true;
+			s = NFS3ERR_JUKEBOX;
+			break;
+		}
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			s = nfs3_errno(errno);
+			break;
+		}
+		if (n == 0)
+			break;
+		got += (size_t)n;
+		if (c->nonblock && got < count && a->offset + got < (uint64_t)st.st_size) {
+			/* short: part of the range is not cached */
+			c->would_block = true;
+			s = NFS3ERR_JUKEBOX;
+			break;
+		}
+	}
+	if (s != NFS3_OK) {
+		xdr_put_u32(w, s);
+		nfs3_put_post_op(w, fd);
+		goto out;
+	}
+	bool ok = nfs3_stat(rfd, &st) == 0;
+	if (got && a->offset == 0 && ok)
+		note_init_read(c, &st);
+	struct wr h = wr_init(w->p + start, READ_HDR);
+	xdr_put_u32(&h, NFS3_OK);
+	if (ok) {
+		nfs3_put_post_op_st(&h, &st, true);
+	} else {
+		/* keep the fixed header size: attributes are mandatory here */
+		memset(&st, 0, sizeof(st));
+		nfs3_put_post_op_st(&h, &st, true);
+	}
+	xdr_put_u32(&h, (uint32_t)got);
+	xdr_put_u32(&h, ok && a->offset + got >= (uint64_t)st.st_size);
+	xdr_put_u32(&h, (uint32_t)got);
+	w->off = start + READ_HDR + got;
+	wr_zero(w, xdr_pad(got));
+out:
+	close_fd(rfd);
+	close_fd(fd);
+	return 0;
+}
+
+int nfs3_write(struct nfs3_ctx *c, const struct nfs3_args *a, struct wr *w)
+{
+	int fd, wfd = -1;
+	struct stat pre;
+	bool pre_ok;
+	uint32_t s = open_regular(c, &a->fh, &fd, &pre, &pre_ok);
+	/* The owner may always write (the client checked the mode when it
+	 * opened the file: knfsd's owner override); others need a w bit. */
+	if (s == NFS3_OK && c->cred.uid != pre.st_uid &&
+	    !nfs3_access_bits(&c->cred, &pre, ACCESS3_MODIFY))
+		s = NFS3ERR_ACCES;
+	if (s == NFS3_OK) {
+		wfd = fh_cache_get_io(c->cache, c->ex, a->fh.data, a->fh.len);
+		if (wfd < 0)
+			wfd = open_io(c, fd, &a->fh);
+		if (wfd >= 0 && (fcntl(wfd, F_GETFL) & O_ACCMODE) != O_RDWR) {
+			close(wfd);
+			wfd = -EROFS;
+		}
+		if (wfd < 0)
+			s = nfs3_errno(-wfd);
+	}
+	size_t done = 0;
+	while (s == NFS3_OK && done < a->count) {
+		ssize_t n = pwrite(wfd, a->data + done, a->count - done, (off_t)(a->offset + done));
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			s = nfs3_errno(n < 0 ? errno : EIO);
+		else
+			done += (size_t)n;
+	}
+	/* §3.3.7: DATA_SYNC needs data and the metadata to retrieve it,
+	 * which is what fdatasync guarantees; FILE_SYNC needs everything. */
+	if (s == NFS3_OK && a->stable == DATA_SYNC && fdatasync(wfd) < 0)
+		s = nfs3_errno(errno);
+	if (s == NFS3_OK && a->stable == FILE_SYNC && fsync(wfd) < 0)
+		s = nfs3_errno(errno);
+	xdr_put_u32(w, s);
+	nfs3_put_wcc(w, &pre, pre_ok, fd);
+	if (s == NFS3_OK) {
+		xdr_put_u32(w, (uint32_t)done);
+		xdr_put_u32(w, a->stable);
+		xdr_put_fixed(w, c->write_verf, 8);
+	}
+	close_fd(wfd);
+	close_fd(fd);
+	return 0;
+}
+
+int nfs3_commit(struct nfs3_ctx *c, const struct nfs3_args *a, struct wr *w)
+{
+	int fd, rfd = -1;
+	struct stat pre;
+	bool pre_ok;
+	uint32_t s = open_regular(c, &a->fh, &fd, &pre, &pre_ok);
+	if (s == NFS3_OK) {
+		/* Flushing changes nothing a client could not see, and a
+		 * write-only file must still be committable: do it as root. */
+		rfd = nfs3_reopen(fd, O_RDONLY);
+		if (rfd < 0 || fsync(rfd) < 0)
+			s = nfs3_errno(rfd < 0 ? -rfd : errno);
+	}
+	xdr_put_u32(w, s);
+	nfs3_put_wcc(w, &pre, pre_ok, fd);
+	if (s == NFS3_OK)
+		xdr_put_fixed(w, c->write_verf, 8);
+	close_fd(rfd);
+	close_fd(fd);
+	return 0;
+}
+
+int nfs3_readlink(struct nfs3_ctx *c, const struct nfs3_args *a, struct wr *w)
+{
+	int fd;
+	struct stat st;
+	char buf[NFS3_MAXPATHLEN + 1];
+	ssize_t n = -1;
+	uint32_t s = nfs3_fh_open(c, &a->fh, &fd);
+	if (s == NFS3_OK && (nfs3_stat(fd, &st) < 0 || !S_ISLNK(st.st_mode)))
+		s = NFS3ERR_INVAL;
+	if (s == NFS3_OK && (n = readlinkat(fd, "", buf, sizeof(buf) - 1)) < 0)
+		s = nfs3_errno(errno);
+	xdr_put_u32(w, s);
+	nfs3_put_post_op(w, fd);
+	if (s == NFS3_OK)
+		xdr_put_opaque(w, buf, (uint32_t)n);
+	close_fd(fd);
+	return 0;
+}

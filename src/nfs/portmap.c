@@ -1,0 +1,77 @@
+/* portmap.c - a minimal portmapper v2 (RFC 1833 §3): NULL, GETPORT, DUMP
+ * for the programs pinetboot serves itself (NFS v3, MOUNT v1-3, PMAP v2),
+ * so the kernel's nfsroot and klibc nfsmount find port 2049 without a
+ * system rpcbind. SET/UNSET from others are refused: we are not a general
+ * registry. (port=2049,mountport=2049 in nfsroot= skips the lookup.) */
+#include "nfs/nfs3.h"
+#include "nfs/xdr.h"
+
+enum { PMAPPROC_NULL, PMAPPROC_SET, PMAPPROC_UNSET, PMAPPROC_GETPORT, PMAPPROC_DUMP };
+enum { IPPROTO_TCP_ = 6, IPPROTO_UDP_ = 17 };
+
+static const struct {
+	uint32_t prog, vers;
+	bool pmap;      /* port is the portmapper's, else the NFS port */
+} maps[] = {
+	{ NFS_PROGRAM, 3, false },
+	{ MOUNT_PROGRAM, 1, false },
+	{ MOUNT_PROGRAM, 3, false },
+	{ PMAP_PROGRAM, 2, true },
+};
+
+static uint32_t port_of(struct nfs_server *s, size_t i)
+{
+	return maps[i].pmap ? nfs_server_pmap_port(s) : nfs_server_port(s);
+}
+
+void portmap_handle(struct nfs_server *s, const struct rpc_call *call, struct wr *w)
+{
+	struct rd r = rd_init(call->args, call->args_len);
+	if (call->vers != PMAP_V2) {
+		/* rpcbind v3/v4 callers fall back to v2 on PROG_MISMATCH. */
+		rpc_put_prog_mismatch(w, call->xid, 2, 2);
+		return;
+	}
+	switch (call->proc) {
+	case PMAPPROC_NULL:
+		rpc_put_accepted(w, call->xid, RPC_SUCCESS);
+		break;
+	case PMAPPROC_SET:
+	case PMAPPROC_UNSET:
+		rpc_put_accepted(w, call->xid, RPC_SUCCESS);
+		xdr_put_u32(w, 0);
+		break;
+	case PMAPPROC_GETPORT: {
+		uint32_t prog = xdr_u32(&r), vers = xdr_u32(&r), prot = xdr_u32(&r);
+		(void)xdr_u32(&r);
+		if (r.err) {
+			rpc_put_accepted(w, call->xid, RPC_GARBAGE_ARGS);
+			return;
+		}
+		uint32_t port = 0;
+		for (size_t i = 0; i < sizeof(maps) / sizeof(maps[0]); i++)
+			if (maps[i].prog == prog && maps[i].vers == vers &&
+			    (prot == IPPROTO_TCP_ || prot == IPPROTO_UDP_))
+				port = port_of(s, i);
+		rpc_put_accepted(w, call->xid, RPC_SUCCESS);
+		xdr_put_u32(w, port);
+		break;
+	}
+	case PMAPPROC_DUMP:
+		rpc_put_accepted(w, call->xid, RPC_SUCCESS);
+		for (size_t i = 0; i < sizeof(maps) / sizeof(maps[0]); i++) {
+			for (uint32_t prot = 0; prot < 2; prot++) {
+				xdr_put_u32(w, 1);
+				xdr_put_u32(w, maps[i].prog);
+				xdr_put_u32(w, maps[i].vers);
+				xdr_put_u32(w, prot ? IPPROTO_UDP_ : IPPROTO_TCP_);
+				xdr_put_u32(w, port_of(s, i));
+			}
+		}
+		xdr_put_u32(w, 0);
+		break;
+	default:
+		rpc_put_accepted(w, call->xid, RPC_PROC_UNAVAIL);
+		break;
+	}
+}
