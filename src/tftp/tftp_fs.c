@@ -160,9 +160,20 @@ int tftp_fs_open(int boot_fd, int clients_fd, const char *clean, uint32_t addr,
 			if (a == TFTP_AUTH_DENIED)
 				return -EACCES;
 			snprintf(ret->id, sizeof(ret->id), "%s", id);
-			char rel[4096];
-			snprintf(rel, sizeof(rel), "%s/boot/%s", id, rest);
-			int fd = open_beneath(clients_fd, rel);
+			/* clients/<id>/boot is often its own mount (the overlay that
+			 * `pinetboot add` sets up), so step into it first and resolve
+			 * the rest beneath it: RESOLVE_NO_XDEV must not stop at the
+			 * mount point, and no component we open here may be a symlink. */
+			int fd = -ENOENT;
+			int idfd = openat(clients_fd, id, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+			int bootfd = idfd < 0 ? -1 :
+				openat(idfd, "boot", O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+			if (idfd >= 0)
+				close(idfd);
+			if (bootfd >= 0) {
+				fd = open_beneath(bootfd, rest);
+				close(bootfd);
+			}
 			if (fd >= 0) {
 				ret->per_client = true;
 				return finish_open(ret, fd, rest, vars);
