@@ -38,7 +38,7 @@ mkdir -p "$dl"
 if ! ls "$dl/${pkg}"_*.deb >/dev/null 2>&1; then
 	# apt-get download writes into the current directory; as root it may
 	# warn that _apt cannot write there, which is harmless.
-	(cd "$dl" && apt-get download -q "$pkg") || true
+	(cd "$dl" && apt-get download -q "$pkg" >&2) || true
 fi
 deb=$(find "$dl" -name "${pkg}_*.deb" | head -n 1)
 if [ -z "$deb" ]; then
