@@ -12,6 +12,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "core/hex.h"
 #include "core/log.h"
 #include "core/net.h"
 #include "dhcp/dhcp_pi.h"
@@ -32,17 +33,10 @@ static int hex_serial(const char *s, uint32_t *ret)
 	if (n == 0 || n > 8)
 		return -EINVAL;
 	for (size_t i = 0; i < n; i++) {
-		char c = s[i];
-		unsigned d;
-		if (c >= '0' && c <= '9')
-			d = (unsigned)(c - '0');
-		else if (c >= 'a' && c <= 'f')
-			d = (unsigned)(c - 'a' + 10);
-		else if (c >= 'A' && c <= 'F')
-			d = (unsigned)(c - 'A' + 10);
-		else
+		int d = hexval(s[i]);
+		if (d < 0)
 			return -EINVAL;
-		v = v << 4 | d;
+		v = v << 4 | (uint32_t)d;
 	}
 	*ret = v;
 	return 0;

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "dhcp/dhcp_pi.h"
+#include "core/hex.h"
 
 #define GUID_LEN 17u        /* type byte + 16 bytes, RFC 4578 2.4 */
 #define ARPHRD_ETHER_TYPE 1u
@@ -56,17 +57,6 @@ static uint32_t le32(const uint8_t *p)
 {
 	return (uint32_t)p[0] | ((uint32_t)p[1] << 8) | ((uint32_t)p[2] << 16) |
 	       ((uint32_t)p[3] << 24);
-}
-
-static int hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
 }
 
 bool pi_mac_is_pi(const uint8_t mac[6])

@@ -3,6 +3,7 @@
  * (invalid bytes become U+FFFD so browsers never reject a document); the
  * reader is a recursive descent parser with a depth cap. */
 #include "fleet/json.h"
+#include "core/hex.h"
 
 #include <errno.h>
 #include <math.h>
@@ -251,17 +252,6 @@ static void ws(struct jp *p)
 	while (p->off < p->len && (p->s[p->off] == ' ' || p->s[p->off] == '\t' ||
 				   p->s[p->off] == '\n' || p->s[p->off] == '\r'))
 		p->off++;
-}
-
-static int hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
 }
 
 static void put_utf8(char *o, size_t *k, unsigned cp)

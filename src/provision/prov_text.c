@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "dhcp/dhcp_pi.h"
+#include "core/hex.h"
 
 struct out {
 	char *p;
@@ -281,17 +282,6 @@ int mbr_pick(const struct mbr_part *p, int n, uint64_t image_size, int *ret_boot
 }
 
 /* --- OTP --- */
-
-static int hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
 
 int otp_parse(const char *text, size_t len, struct otp *o)
 {
