@@ -430,6 +430,25 @@ static void probe_diversion(struct probe_ctx *c, const char *name, const char *e
 		probe_tl_add(&c->tl, "tftp", "warning: %s present: %s", path, effect);
 }
 
+/* The GPU firmware stage shared by bootcode.bin (Pi 3) and the Pi 4
+ * EEPROM: fetch start*.elf and fixup*.dat (config.txt may rename them),
+ * then start*.elf reads config.txt again, with includes, probes dt-blob.bin
+ * and bootcfg.txt, and loads the OS. */
+static void run_start_elf(struct probe_ctx *c, const char *def_start, const char *def_fixup, bool pi3)
+{
+	char path[300];
+	const char *start = c->cfg.start_file[0] ? c->cfg.start_file : def_start;
+	const char *fixup = c->cfg.fixup_file[0] ? c->cfg.fixup_file : def_fixup;
+	if (fetch(c, P(c, start, path, sizeof(path)), HOW_GET, NEED_REQUIRED, 0, NULL) <= 0 ||
+	    fetch(c, P(c, fixup, path, sizeof(path)), HOW_GET, NEED_EXPECTED, 0, NULL) < 0)
+		return;
+	if (read_config(c, NEED_OPTIONAL, true) < 0 ||
+	    fetch(c, P(c, "dt-blob.bin", path, sizeof(path)), HOW_GET, NEED_OPTIONAL, 0, NULL) < 0 ||
+	    fetch(c, P(c, "bootcfg.txt", path, sizeof(path)), HOW_GET, NEED_OPTIONAL, 0, NULL) < 0)
+		return;
+	load_os(c, pi3, false);
+}
+
 /* Pi 3B/3B+ after the bootcode.bin DHCP (doc 4.2). */
 static void seq_bootcode(struct probe_ctx *c)
 {
@@ -447,17 +466,7 @@ static void seq_bootcode(struct probe_ctx *c)
 	    read_config(c, NEED_OPTIONAL, false) < 0)
 		return;
 	probe_diversion(c, "recovery.elf", "a real Pi would run the recovery image");
-	const char *start = c->cfg.start_file[0] ? c->cfg.start_file : "start.elf";
-	const char *fixup = c->cfg.fixup_file[0] ? c->cfg.fixup_file : "fixup.dat";
-	if (fetch(c, P(c, start, path, sizeof(path)), HOW_GET, NEED_REQUIRED, 0, NULL) <= 0 ||
-	    fetch(c, P(c, fixup, path, sizeof(path)), HOW_GET, NEED_EXPECTED, 0, NULL) < 0)
-		return;
-	/* start.elf runs: it reads config.txt again, with includes. */
-	if (read_config(c, NEED_OPTIONAL, true) < 0 ||
-	    fetch(c, P(c, "dt-blob.bin", path, sizeof(path)), HOW_GET, NEED_OPTIONAL, 0, NULL) < 0 ||
-	    fetch(c, P(c, "bootcfg.txt", path, sizeof(path)), HOW_GET, NEED_OPTIONAL, 0, NULL) < 0)
-		return;
-	load_os(c, true, false);
+	run_start_elf(c, "start.elf", "fixup.dat", true);
 }
 
 static void set_server(struct probe_ctx *c, uint32_t ip)
@@ -520,16 +529,7 @@ static void seq_pi4(struct probe_ctx *c)
 	probe_diversion(c, "pieeprom.sig", "a real Pi 4 (ENABLE_SELF_UPDATE=1) would update its EEPROM");
 	probe_diversion(c, "recover4.elf", "a real Pi would run the recovery image");
 	probe_diversion(c, "recovery.elf", "a real Pi would run the recovery image");
-	const char *start = c->cfg.start_file[0] ? c->cfg.start_file : "start4.elf";
-	const char *fixup = c->cfg.fixup_file[0] ? c->cfg.fixup_file : "fixup4.dat";
-	if (fetch(c, P(c, start, path, sizeof(path)), HOW_GET, NEED_REQUIRED, 0, NULL) <= 0 ||
-	    fetch(c, P(c, fixup, path, sizeof(path)), HOW_GET, NEED_EXPECTED, 0, NULL) < 0)
-		return;
-	if (read_config(c, NEED_OPTIONAL, true) < 0 ||
-	    fetch(c, P(c, "dt-blob.bin", path, sizeof(path)), HOW_GET, NEED_OPTIONAL, 0, NULL) < 0 ||
-	    fetch(c, P(c, "bootcfg.txt", path, sizeof(path)), HOW_GET, NEED_OPTIONAL, 0, NULL) < 0)
-		return;
-	load_os(c, false, false);
+	run_start_elf(c, "start4.elf", "fixup4.dat", false);
 }
 
 /* Pi 5: firmware in the EEPROM, no start*.elf (doc 4.4, order [UNCERTAIN]). */

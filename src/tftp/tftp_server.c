@@ -162,14 +162,13 @@ static void flush_out(struct tftp_server *s)
 }
 
 /* Queue one datagram: hdr (<= 4 + optional) followed by payload. */
-static void queue_pkt(struct tftp_server *s, const struct xfer *x, const struct sockaddr_in *to,
+static void queue_pkt(struct tftp_server *s, const struct sockaddr_in *to,
 		      uint32_t local_addr, int ifindex, const uint8_t *hdr, size_t hlen,
 		      const uint8_t *payload, size_t plen)
 {
 	struct out_batch *o = &s->out;
 	if (o->n == BATCH || o->used + hlen + plen > ARENA_SIZE)
 		flush_out(s);
-	(void)x;
 	uint8_t *p = o->arena + o->used;
 	memcpy(p, hdr, hlen);
 	if (plen)
@@ -196,7 +195,7 @@ static void queue_error(struct tftp_server *s, const struct sockaddr_in *to, uin
 	uint8_t buf[200];
 	int n = tftp_build_error(buf, sizeof(buf), code, msg);
 	if (n > 0)
-		queue_pkt(s, NULL, to, local, ifindex, buf, (size_t)n, NULL, 0);
+		queue_pkt(s, to, local, ifindex, buf, (size_t)n, NULL, 0);
 }
 
 /* ---- transfers ---- */
@@ -322,7 +321,7 @@ static bool send_blocks(struct tftp_server *s, struct xfer *x, uint64_t from, ui
 		}
 		uint8_t hdr[4];
 		tftp_build_data_hdr(hdr, sizeof(hdr), (uint16_t)b); /* block numbers wrap at 65535 -> 0 */
-		queue_pkt(s, x, &x->peer, x->local_addr, x->ifindex, hdr, 4, payload, (size_t)n);
+		queue_pkt(s, &x->peer, x->local_addr, x->ifindex, hdr, 4, payload, (size_t)n);
 		s->stats.bytes_sent += (uint64_t)n;
 	}
 	if (to > x->sent)
@@ -341,17 +340,18 @@ static void send_oack(struct tftp_server *s, struct xfer *x, const struct tftp_o
 	uint8_t buf[256];
 	int n = tftp_build_oack(buf, sizeof(buf), o);
 	if (n > 0)
-		queue_pkt(s, x, &x->peer, x->local_addr, x->ifindex, buf, (size_t)n, NULL, 0);
+		queue_pkt(s, &x->peer, x->local_addr, x->ifindex, buf, (size_t)n, NULL, 0);
 }
 
-static void xfer_timeout(struct tftp_server *s, struct xfer *x, uint64_t now)
+/* Retransmit or give up; returns false when x was freed. */
+static bool xfer_timeout(struct tftp_server *s, struct xfer *x, uint64_t now)
 {
 	if (now - x->last_progress_us > (uint64_t)s->lim.give_up_s * 1000000u) {
 		/* A client that never ACKs our OACK usually just wanted the size
 		 * (a probe) and went away without saying so. */
 		xfer_fail(s, x, UINT16_MAX, x->oack ? "client went away after the option ack" :
 			  "timed out, client stopped answering", x->oack);
-		return;
+		return false;
 	}
 	x->retransmits++;
 	s->stats.retransmits++;
@@ -360,8 +360,9 @@ static void xfer_timeout(struct tftp_server *s, struct xfer *x, uint64_t now)
 	if (x->oack)
 		send_oack(s, x, &x->granted);
 	else if (!send_blocks(s, x, x->acked + 1, window_end(x)))
-		return;
+		return false;
 	x->deadline_us = now + (x->fixed_rto_us ? x->fixed_rto_us : x->rto_us);
+	return true;
 }
 
 static void schedule_tick(struct tftp_server *s, uint64_t due_us);
@@ -374,16 +375,11 @@ static void on_tick(struct ev_loop *loop, void *arg)
 	uint64_t now = now_us(), next = UINT64_MAX;
 	struct xfer *x = s->head;
 	while (x) {
-		struct xfer *n = x->next;
-		if (x->deadline_us <= now) {
-			xfer_timeout(s, x, now);
-			/* x may be gone; its successor is still valid */
-		}
+		struct xfer *n = x->next; /* valid even if x is freed below */
+		if ((x->deadline_us > now || xfer_timeout(s, x, now)) && x->deadline_us < next)
+			next = x->deadline_us;
 		x = n;
 	}
-	for (x = s->head; x; x = x->next)
-		if (x->deadline_us < next)
-			next = x->deadline_us;
 	flush_out(s);
 	if (next != UINT64_MAX)
 		schedule_tick(s, next);

@@ -53,10 +53,14 @@ check "Pi 4 boots its files, with its own cmdline.txt" probe --model 4 --serial 
 check "Pi 5 boots its files" probe --model 5 --serial 5555abcd --mac 2c:cf:67:55:ab:cd --data "$DATA"
 
 log="$PNB_TMP/srv.log"
-if grep -q "1234abcd.*sent 1234abcd/cmdline.txt" "$log" || grep -q "sent 1234abcd/cmdline.txt" "$log"; then
-	ok "per-client cmdline.txt served from clients/<id>/boot"
+# The Pi 4's own cmdline.txt (clients/1234abcd/boot), placeholders expanded,
+# as the address that booted as 1234abcd fetches it.
+got=$(ns_exec pi curl -s "tftp://$(ip_of server)/1234abcd/cmdline.txt")
+want="own cmdline for pi4 (1234abcd) from $(ip_of server)"
+if [ "$got" = "$want" ]; then
+	ok "per-client cmdline.txt served from clients/<id>/boot with \${name} \${id} \${server} expanded"
 else
-	fail "per-client cmdline.txt served from clients/<id>/boot" "$(grep cmdline "$log" | tail -5)"
+	fail "per-client cmdline.txt served from clients/<id>/boot with placeholders expanded" "got:  $got" "want: $want"
 fi
 if grep -qE '^(warn|error) ' "$log"; then
 	fail "normal Pi boots log no warnings or errors" "$(grep -E '^(warn|error) ' "$log" | head -5)"
