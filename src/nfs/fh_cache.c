@@ -74,14 +74,25 @@ static size_t slot_of(const struct fh_cache *c, const uint8_t *fh, uint32_t len)
 	return h % c->n;
 }
 
+/* Handles outside these bounds can never have been cached. */
+static bool cacheable(const struct fh_cache *c, uint32_t len)
+{
+	return c && len >= FH_OVERHEAD && len <= FH_MAX;
+}
+
+static bool slot_holds(const struct fh_slot *s, const struct nfs_export *ex, const uint8_t *fh, uint32_t len)
+{
+	return s->fd >= 0 && s->ex == ex && s->len == len && !memcmp(s->fh, fh, len);
+}
+
 int fh_cache_get(struct fh_cache *c, const struct nfs_export *ex, const uint8_t *fh, uint32_t len)
 {
-	if (!c || len < FH_OVERHEAD || len > FH_MAX)
+	if (!cacheable(c, len))
 		return -1;
 	int fd = -1;
 	pthread_mutex_lock(&c->mu);
 	struct fh_slot *s = &c->v[slot_of(c, fh, len)];
-	if (s->fd >= 0 && s->ex == ex && s->len == len && !memcmp(s->fh, fh, len))
+	if (slot_holds(s, ex, fh, len))
 		fd = dup_cloexec(s->fd);
 	pthread_mutex_unlock(&c->mu);
 	return fd;
@@ -90,7 +101,7 @@ int fh_cache_get(struct fh_cache *c, const struct nfs_export *ex, const uint8_t 
 void fh_cache_put(struct fh_cache *c, const struct nfs_export *ex, const uint8_t *fh, uint32_t len, int fd,
 		  dev_t dev, ino_t ino)
 {
-	if (!c || len < FH_OVERHEAD || len > FH_MAX)
+	if (!cacheable(c, len))
 		return;
 	int nfd = dup_cloexec(fd);
 	if (nfd < 0)
@@ -98,7 +109,7 @@ void fh_cache_put(struct fh_cache *c, const struct nfs_export *ex, const uint8_t
 	pthread_mutex_lock(&c->mu);
 	struct fh_slot *s = &c->v[slot_of(c, fh, len)];
 	int old = s->fd, oldr = s->rfd;
-	if (s->fd >= 0 && s->ex == ex && s->len == len && !memcmp(s->fh, fh, len))
+	if (slot_holds(s, ex, fh, len))
 		oldr = -1;      /* same handle again: keep its read fd */
 	else
 		s->rfd = -1;
@@ -117,12 +128,12 @@ void fh_cache_put(struct fh_cache *c, const struct nfs_export *ex, const uint8_t
 
 int fh_cache_get_io(struct fh_cache *c, const struct nfs_export *ex, const uint8_t *fh, uint32_t len)
 {
-	if (!c || len < FH_OVERHEAD || len > FH_MAX)
+	if (!cacheable(c, len))
 		return -1;
 	int fd = -1;
 	pthread_mutex_lock(&c->mu);
 	struct fh_slot *s = &c->v[slot_of(c, fh, len)];
-	if (s->rfd >= 0 && s->ex == ex && s->len == len && !memcmp(s->fh, fh, len))
+	if (s->rfd >= 0 && slot_holds(s, ex, fh, len))
 		fd = dup_cloexec(s->rfd);
 	pthread_mutex_unlock(&c->mu);
 	return fd;
@@ -130,14 +141,14 @@ int fh_cache_get_io(struct fh_cache *c, const struct nfs_export *ex, const uint8
 
 void fh_cache_put_io(struct fh_cache *c, const struct nfs_export *ex, const uint8_t *fh, uint32_t len, int fd)
 {
-	if (!c || len < FH_OVERHEAD || len > FH_MAX)
+	if (!cacheable(c, len))
 		return;
 	int nfd = dup_cloexec(fd);
 	if (nfd < 0)
 		return;
 	pthread_mutex_lock(&c->mu);
 	struct fh_slot *s = &c->v[slot_of(c, fh, len)];
-	if (s->fd >= 0 && s->rfd < 0 && s->ex == ex && s->len == len && !memcmp(s->fh, fh, len)) {
+	if (s->rfd < 0 && slot_holds(s, ex, fh, len)) {
 		s->rfd = nfd;
 		nfd = -1;
 	}

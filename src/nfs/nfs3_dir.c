@@ -138,12 +138,18 @@ static int readdir_common(struct nfs3_ctx *c, const struct nfs3_args *a, struct 
 			struct stat st;
 			struct nfs_fh fh;
 			bool have_st = false, have_fh = false;
+			/* Stop before the per-entry syscalls of READDIRPLUS when
+			 * not even the entry's smallest encoding fits. */
+			if (w->off + esz + (plus ? 8 : 0) > limit || (plus && dirbytes + esz > a->dircount && n > 0)) {
+				full = true;
+				break;
+			}
 			if (plus && !dot) {
 				have_st = fstatat(rfd, d->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0;
 				have_fh = nfs3_fh_make_at(c, rfd, d->d_name, &fh) == NFS3_OK;
 			}
 			size_t psz = plus ? 4 + (have_st ? 84 : 0) + 4 + (have_fh ? 4 + fh.len + xdr_pad(fh.len) : 0) : 0;
-			if (w->off + esz + psz > limit || (plus && dirbytes + esz > a->dircount && n > 0)) {
+			if (w->off + esz + psz > limit) {
 				full = true;
 				break;
 			}
@@ -207,9 +213,10 @@ static uint32_t dirop_begin(struct nfs3_ctx *c, const struct nfs_fh *fh, const s
 	return s;
 }
 
-/* Reply of CREATE/MKDIR/SYMLINK/MKNOD (diropres3, §3.3.8). */
-static void put_diropres(struct nfs3_ctx *c, struct wr *w, uint32_t s, int ofd, int dfd,
-			 const struct stat *pre, bool pre_ok)
+/* Reply of CREATE/MKDIR/SYMLINK/MKNOD (diropres3, §3.3.8); closes both
+ * descriptors, so every one of them ends with return finish_diropres(). */
+static int finish_diropres(struct nfs3_ctx *c, struct wr *w, uint32_t s, int ofd, int dfd,
+			   const struct stat *pre, bool pre_ok)
 {
 	xdr_put_u32(w, s);
 	if (s == NFS3_OK) {
@@ -217,6 +224,15 @@ static void put_diropres(struct nfs3_ctx *c, struct wr *w, uint32_t s, int ofd, 
 		nfs3_put_post_op(w, ofd);
 	}
 	nfs3_put_wcc(w, pre, pre_ok, dfd);
+	close_fd(ofd);
+	close_fd(dfd);
+	return 0;
+}
+
+/* The mode the client asked for, or the default when it left it unset. */
+static mode_t req_mode(const struct sattr3 *sa, mode_t dflt)
+{
+	return sa->set_mode ? (sa->mode & 07777) : dflt;
 }
 
 /* After creating name in dfd: open it and apply the requested attributes
@@ -236,7 +252,7 @@ int nfs3_create(struct nfs3_ctx *c, const struct nfs3_args *a, struct wr *w)
 	bool pre_ok;
 	uint32_t s = dirop_begin(c, &a->fh, &a->name, &dfd, &pre, &pre_ok);
 	if (s == NFS3_OK) {
-		mode_t mode = a->how == CREATE_EXCLUSIVE ? 0600 : a->sattr.set_mode ? (a->sattr.mode & 07777) : 0644;
+		mode_t mode = a->how == CREATE_EXCLUSIVE ? 0600 : req_mode(&a->sattr, 0644);
 		int r = mknodat(dfd, a->name.s, S_IFREG | mode, 0);
 		int err = r < 0 ? errno : 0;
 		struct sattr3 sa = a->sattr;
@@ -268,10 +284,7 @@ int nfs3_create(struct nfs3_ctx *c, const struct nfs3_args *a, struct wr *w)
 		if (s == NFS3_OK)
 			s = created(c, dfd, a->name.s, &sa, &ofd);
 	}
-	put_diropres(c, w, s, ofd, dfd, &pre, pre_ok);
-	close_fd(ofd);
-	close_fd(dfd);
-	return 0;
+	return finish_diropres(c, w, s, ofd, dfd, &pre, pre_ok);
 }
 
 int nfs3_mkdir(struct nfs3_ctx *c, const struct nfs3_args *a, struct wr *w)
@@ -281,16 +294,13 @@ int nfs3_mkdir(struct nfs3_ctx *c, const struct nfs3_args *a, struct wr *w)
 	bool pre_ok;
 	uint32_t s = dirop_begin(c, &a->fh, &a->name, &dfd, &pre, &pre_ok);
 	if (s == NFS3_OK) {
-		mode_t mode = a->sattr.set_mode ? (a->sattr.mode & 07777) : 0755;
+		mode_t mode = req_mode(&a->sattr, 0755);
 		if (mkdirat(dfd, a->name.s, mode) < 0)
 			s = nfs3_errno(errno);
 		else
 			s = created(c, dfd, a->name.s, &a->sattr, &ofd);
 	}
-	put_diropres(c, w, s, ofd, dfd, &pre, pre_ok);
-	close_fd(ofd);
-	close_fd(dfd);
-	return 0;
+	return finish_diropres(c, w, s, ofd, dfd, &pre, pre_ok);
 }
 
 int nfs3_symlink(struct nfs3_ctx *c, const struct nfs3_args *a, struct wr *w)
@@ -310,10 +320,7 @@ int nfs3_symlink(struct nfs3_ctx *c, const struct nfs3_args *a, struct wr *w)
 			s = created(c, dfd, a->name.s, &sa, &ofd);
 		}
 	}
-	put_diropres(c, w, s, ofd, dfd, &pre, pre_ok);
-	close_fd(ofd);
-	close_fd(dfd);
-	return 0;
+	return finish_diropres(c, w, s, ofd, dfd, &pre, pre_ok);
 }
 
 int nfs3_mknod(struct nfs3_ctx *c, const struct nfs3_args *a, struct wr *w)
@@ -335,17 +342,14 @@ int nfs3_mknod(struct nfs3_ctx *c, const struct nfs3_args *a, struct wr *w)
 	if (s == NFS3_OK && !fmt)
 		s = NFS3ERR_BADTYPE;
 	if (s == NFS3_OK) {
-		mode_t mode = a->sattr.set_mode ? (a->sattr.mode & 07777) : 0644;
+		mode_t mode = req_mode(&a->sattr, 0644);
 		dev_t dev = (fmt == S_IFCHR || fmt == S_IFBLK) ? makedev(a->major, a->minor) : 0;
 		if (mknodat(dfd, a->name.s, fmt | mode, dev) < 0)
 			s = nfs3_errno(errno);
 		else
 			s = created(c, dfd, a->name.s, &a->sattr, &ofd);
 	}
-	put_diropres(c, w, s, ofd, dfd, &pre, pre_ok);
-	close_fd(ofd);
-	close_fd(dfd);
-	return 0;
+	return finish_diropres(c, w, s, ofd, dfd, &pre, pre_ok);
 }
 
 static int remove_common(struct nfs3_ctx *c, const struct nfs3_args *a, struct wr *w, int flags)

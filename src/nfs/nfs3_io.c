@@ -89,7 +89,7 @@ int nfs3_read(struct nfs3_ctx *c, const struct nfs3_args *a, struct wr *w)
 				s = nfs3_errno(-rfd);
 		}
 	}
-	if (s != NFS3_OK || !wr_room(w, READ_HDR)) {
+	if (s != NFS3_OK || !wr_room(w, READ_HDR + 4)) {
 		xdr_put_u32(w, s);
 		nfs3_put_post_op_st(w, &st, st_ok);
 		goto out;
@@ -98,6 +98,10 @@ int nfs3_read(struct nfs3_ctx *c, const struct nfs3_args *a, struct wr *w)
 	size_t room = w->cap - start - READ_HDR - 4;
 	if (count > room)
 		count = room;
+	/* No file reaches past INT64_MAX: an offset there (which off_t could
+	 * not even hold) reads nothing and is at end of file, as in knfsd. */
+	if (a->offset > (uint64_t)INT64_MAX - count)
+		count = 0;
 	uint8_t *dst = w->p + start + READ_HDR;
 	size_t got = 0;
 	while (got < count) {
@@ -164,6 +168,9 @@ int nfs3_write(struct nfs3_ctx *c, const struct nfs3_args *a, struct wr *w)
 	if (s == NFS3_OK && c->cred.uid != pre.st_uid &&
 	    !nfs3_access_bits(&c->cred, &pre, ACCESS3_MODIFY))
 		s = NFS3ERR_ACCES;
+	/* A range off_t cannot hold is too big before any syscall sees it. */
+	if (s == NFS3_OK && a->offset > (uint64_t)INT64_MAX - a->count)
+		s = NFS3ERR_FBIG;
 	if (s == NFS3_OK) {
 		wfd = fh_cache_get_io(c->cache, c->ex, a->fh.data, a->fh.len);
 		if (wfd < 0)

@@ -1,8 +1,8 @@
 /* rpc.c - ONC RPC v2 message headers (RFC 5531 §9) and TCP record marking
  * (§11). The call parser checks every length against the RFC's limits
  * (credential bodies <400>, machinename <255>, gids <16>) before trusting
- * it; the record reassembler caps the record size and grows its buffer
- * only with bytes actually received. */
+ * it; the record reassembler caps the whole record (all fragments) and
+ * reserves each fragment's announced length, never more than that cap. */
 #include "nfs/rpc.h"
 
 #include <errno.h>
@@ -150,6 +150,10 @@ static int rec_reserve(struct rpc_rec *r, size_t need)
 	if (need <= r->cap)
 		return 0;
 	size_t cap = need < 512 ? 512 : need;
+	/* Many small fragments: grow geometrically, not one realloc (and
+	 * possibly one copy of the record so far) per fragment. */
+	if (cap < 2 * r->cap)
+		cap = 2 * r->cap;
 	if (cap > r->max)
 		cap = r->max;
 	uint8_t *n = realloc(r->buf, cap);
@@ -214,11 +218,7 @@ int rpc_rec_feed(struct rpc_rec *r, const uint8_t *p, size_t n, size_t *used)
 		}
 		size_t k = n - off < r->frag_left ? n - off : r->frag_left;
 		if (k) {
-			int e = rec_reserve(r, r->len + k);
-			if (e < 0) {
-				*used = off;
-				return e;
-			}
+			/* The header reserved the whole fragment. */
 			memcpy(r->buf + r->len, p + off, k);
 			r->len += k;
 			off += k;

@@ -476,6 +476,28 @@ static void test_proc_write_read(void **state)
 	const uint8_t *d = xdr_opaque(&r, 100, &dl);
 	assert_int_equal(dl, 4);
 	assert_memory_equal(d, "data", 4);
+	/* Offsets off_t cannot hold: READ is empty at EOF, WRITE is FBIG */
+	v.n = 0;
+	vop(&v, f.data, f.len);
+	v32(&v, 0xffffffffu);
+	v32(&v, 0xfffffffcu);
+	v32(&v, 100);
+	assert_int_equal(run(e, NFS3_READ, &v, out, sizeof(out), &n), NFS3_OK);
+	r = rd_init(out + 4, n - 4);
+	assert_int_equal(xdr_u32(&r), 1);
+	rd_skip(&r, 84);
+	assert_int_equal(xdr_u32(&r), 0);   /* count */
+	assert_int_equal(xdr_u32(&r), 1);   /* eof */
+	v.n = 0;
+	vop(&v, f.data, f.len);
+	v32(&v, 0x7fffffffu);
+	v32(&v, 0xfffffffeu); /* INT64_MAX - 1: the 4 bytes would end past it */
+	v32(&v, 4);
+	v32(&v, UNSTABLE);
+	vop(&v, "data", 4);
+	assert_int_equal(run(e, NFS3_WRITE, &v, out, sizeof(out), &n), NFS3ERR_FBIG);
+	assert_int_equal(stat(p, &st), 0);
+	assert_int_equal(st.st_size, (1ll << 32) + 9);
 	/* READ of a directory: ISDIR */
 	v.n = 0;
 	vop(&v, root.data, root.len);
