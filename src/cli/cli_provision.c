@@ -759,8 +759,9 @@ int cmd_prepare_sd(int argc, char **argv)
 		}
 		/* bootcode.bin from the SD card, then network; the empty
 		 * "timeout" file makes it retry the network instead of giving up. */
-		if (write_file_at(dfd, "bootcode.bin", b, len, 0644) < 0 || write_file_at(dfd, "timeout", "", 0, 0644) < 0) {
-			fprintf(stderr, "pinetboot prepare-sd: writing to %s: %s\n", dir, strerror(errno));
+		if ((r = write_file_at(dfd, "bootcode.bin", b, len, 0644)) < 0 ||
+		    (r = write_file_at(dfd, "timeout", "", 0, 0644)) < 0) {
+			fprintf(stderr, "pinetboot prepare-sd: writing to %s: %s\n", dir, strerror(-r));
 			rc = 1;
 		} else {
 			printf("wrote %s/bootcode.bin (%zu bytes) and %s/timeout\n", dir, len, dir);

@@ -112,6 +112,12 @@ static int mount_client(const char *data_dir, const char *cdir, const char *img,
 {
 	char lower[PATH_MAX], upper[PATH_MAX], work[PATH_MAX], target[PATH_MAX];
 	static const char *const part[2][3] = { { "root", "root", "work" }, { "boot", "boot", "boot-work" } };
+	/* img comes from client.conf, which only refuses '/': ".." would
+	 * make another directory of DATA the lower layer. */
+	if (!prov_image_name_ok(img)) {
+		snprintf(err, errlen, "bad image name '%.64s'", img);
+		return -EINVAL;
+	}
 	for (int i = 0; i < 2; i++) {
 		pathf(lower, sizeof(lower), "%s/images/%s/%s", data_dir, img, part[i][0]);
 		pathf(upper, sizeof(upper), "%s/upper/%s", cdir, part[i][1]);
@@ -306,13 +312,13 @@ static int fix_fstab(int rootfd, const char *id)
 	return r;
 }
 
-static int fix_ssh_keys(const char *root, int rootfd, const char *host, char *note, size_t notelen)
+static int fix_ssh_keys(int rootfd, const char *host, char *note, size_t notelen)
 {
-	if (!exists_in_root(rootfd, "etc/ssh", true)) {
+	int d = open_in_root(rootfd, "etc/ssh", false);
+	if (d == -ENOENT || d == -ENOTDIR) {
 		snprintf(note, notelen, "no /etc/ssh in the image: no SSH host keys generated");
 		return 0;
 	}
-	int d = open_in_root(rootfd, "etc/ssh", false);
 	if (d < 0)
 		return d;
 	static const char *const types[] = { "ed25519", "ecdsa", "rsa" };
@@ -324,19 +330,20 @@ static int fix_ssh_keys(const char *root, int rootfd, const char *host, char *no
 		unlinkat(d, names[i], 0);
 		unlinkat(d, pub, 0);
 	}
-	close(d);
-	char path[PATH_MAX], comment[128];
+	char comment[128];
 	snprintf(comment, sizeof(comment), "root@%s", host);
 	/* One ssh-keygen per key type, in parallel: RSA dominates the time
-	 * of `add`. etc/ssh was checked to be a real directory, so the path
-	 * below stays inside root. */
+	 * of `add`. Each runs in etc/ssh as opened inside root (d) with a
+	 * bare file name: a path "ROOT/etc/ssh/..." would follow an image's
+	 * etc -> /somewhere symlink out of it. */
 	pid_t pids[3];
 	for (int i = 0; i < 3; i++) {
-		pathf(path, sizeof(path), "%s/etc/ssh/%s", root, names[i]);
-		char *argv[] = { "ssh-keygen", "-q", "-N", "", "-t", (char *)(uintptr_t)types[i], "-f", path,
+		char *argv[] = { "ssh-keygen", "-q", "-N", "", "-t", (char *)(uintptr_t)types[i], "-f", names[i],
 				 "-C", comment, NULL };
 		pids[i] = fork();
 		if (pids[i] == 0) {
+			if (fchdir(d) < 0)
+				_exit(126);
 			int fd = open("/dev/null", O_RDWR);
 			if (fd >= 0) {
 				dup2(fd, 0);
@@ -346,18 +353,23 @@ static int fix_ssh_keys(const char *root, int rootfd, const char *host, char *no
 			_exit(127);
 		}
 	}
+	close(d);
 	int r = 0;
 	for (int i = 0; i < 3; i++) {
-		int st;
+		int st = 0;
 		if (pids[i] < 0) {
 			r = -EAGAIN;
 			continue;
 		}
-		while (waitpid(pids[i], &st, 0) < 0 && errno == EINTR)
-			;
-		if (WIFEXITED(st) && WEXITSTATUS(st) == 127) {
+		while (waitpid(pids[i], &st, 0) < 0) {
+			if (errno != EINTR) {
+				st = -1; /* not an exit status: reported as a failure below */
+				break;
+			}
+		}
+		if (st != -1 && WIFEXITED(st) && WEXITSTATUS(st) == 127) {
 			snprintf(note, notelen, "ssh-keygen not found (install openssh-client): no SSH host keys generated");
-		} else if (!WIFEXITED(st) || WEXITSTATUS(st) != 0) {
+		} else if (st == -1 || !WIFEXITED(st) || WEXITSTATUS(st) != 0) {
 			r = prov_cancel ? -ECANCELED : -EIO;
 		}
 	}
@@ -487,7 +499,7 @@ static int apply_fixups(const char *root, const char *boot, const char *id, cons
 			goto out;
 	}
 	step = "ssh host keys";
-	if ((r = fix_ssh_keys(root, rootfd, host, note, sizeof(note))) < 0)
+	if ((r = fix_ssh_keys(rootfd, host, note, sizeof(note))) < 0)
 		goto out;
 	if (note[0])
 		fprintf(stderr, "note: %s\n", note);

@@ -42,6 +42,23 @@ static bool ends_with(const char *s, const char *suf)
 	return a >= b && strcmp(s + a - b, suf) == 0;
 }
 
+/* Wait for a helper program; -ECANCELED (err set) when a stop signal came
+ * meanwhile, else 0 with its wait status in *ret_status. */
+static int wait_child(pid_t pid, int *ret_status, char *err, size_t errlen)
+{
+	while (waitpid(pid, ret_status, 0) < 0)
+		if (errno != EINTR) {
+			int e = errno;
+			snprintf(err, errlen, "waitpid: %s", strerror(e));
+			return -e;
+		}
+	if (prov_cancel) {
+		snprintf(err, errlen, "interrupted");
+		return -ECANCELED;
+	}
+	return 0;
+}
+
 /* Decompress with xz(1) into out: xz is multi-threaded and already on
  * every Debian system; reading its stdout costs nothing next to the disk. */
 static int unxz(const char *in, const char *out, char *err, size_t errlen)
@@ -62,14 +79,9 @@ static int unxz(const char *in, const char *out, char *err, size_t errlen)
 		snprintf(err, errlen, "fork: %s", strerror(errno));
 		return -errno;
 	}
-	int status;
-	while (waitpid(pid, &status, 0) < 0)
-		if (errno != EINTR)
-			return -errno;
-	if (prov_cancel) {
-		snprintf(err, errlen, "interrupted");
-		return -ECANCELED;
-	}
+	int status, r = wait_child(pid, &status, err, errlen);
+	if (r < 0)
+		return r;
 	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
 		snprintf(err, errlen, "xz -dc %s failed (%s %d)", in, WIFEXITED(status) ? "exit" : "signal",
 			 WIFEXITED(status) ? WEXITSTATUS(status) : WTERMSIG(status));
@@ -113,7 +125,7 @@ static int loop_mount(int imgfd, uint64_t off, uint64_t size, const char *fstype
 			close(lfd);
 			continue;
 		}
-		r = mount(dev, target, fstype, MS_RDONLY | MS_NODEV | MS_NOSUID, opts) < 0 ? -errno : 0;
+		r = mount(dev, target, fstype, MS_RDONLY | MS_NODEV | MS_NOSUID | MS_NOEXEC, opts) < 0 ? -errno : 0;
 		if (r < 0) {
 			snprintf(err, errlen, "mounting %s partition (%s): %s", fstype, dev, strerror(-r));
 			ioctl(lfd, LOOP_CLR_FD, 0);
@@ -138,18 +150,22 @@ static int scan_one(const char *path, const struct stat *s, int flag, struct FTW
 	return prov_cancel ? 1 : 0;
 }
 
+/* Whether path is "/" or the root of another mounted filesystem. */
+static bool is_mount_root(const char *path)
+{
+	struct stat a, b;
+	char parent[PATH_MAX];
+	return strcmp(path, "/") == 0 || (pathf(parent, sizeof(parent), "%s/..", path) == 0 && stat(path, &a) == 0 &&
+					  stat(parent, &b) == 0 && a.st_dev != b.st_dev);
+}
+
 /* What the ETA is measured against: a whole mounted filesystem's used
  * space when src is its root (a loop-mounted image), else a metadata-only
  * walk of the tree (done only when progress is shown, on a terminal). */
 static uint64_t used_bytes(const char *path)
 {
 	struct statvfs v;
-	struct stat a, b;
-	char parent[PATH_MAX];
-	bool mount_root = strcmp(path, "/") == 0 ||
-			  (pathf(parent, sizeof(parent), "%s/..", path) == 0 && stat(path, &a) == 0 &&
-			   stat(parent, &b) == 0 && a.st_dev != b.st_dev);
-	if (mount_root && statvfs(path, &v) == 0)
+	if (is_mount_root(path) && statvfs(path, &v) == 0)
 		return (uint64_t)(v.f_blocks - v.f_bfree) * v.f_frsize;
 	scan_total = 0;
 	if (nftw(path, scan_one, 64, FTW_PHYS | FTW_MOUNT) < 0)
@@ -179,7 +195,7 @@ static int copy_with(const char *src, const char *dst, bool root_ex, const char 
 	return r;
 }
 
-static bool dir_nonempty(const char *p)
+static bool has_boot_files(const char *p)
 {
 	char probe[PATH_MAX];
 	static const char *const files[] = { "config.txt", "cmdline.txt", "start.elf", "start4.elf", "bootcode.bin" };
@@ -206,18 +222,15 @@ static int import_dir(const char *data_dir, const char *tmp, const char *from, b
 	/* "/" or another mounted root (an SD card's root partition, a
 	 * mounted system): its proc, sys, dev, run and tmp stay empty. A plain
 	 * directory (a debootstrap tree) is copied whole. */
-	struct stat a, b;
-	pathf(boot, sizeof(boot), "%s/..", real);
-	bool mount_root = is_root || (stat(real, &a) == 0 && stat(boot, &b) == 0 && a.st_dev != b.st_dev);
 	pathf(dst, sizeof(dst), "%s/root", tmp);
-	int r = copy_with(real, dst, mount_root, data_dir, progress, err, errlen);
+	int r = copy_with(real, dst, is_mount_root(real), data_dir, progress, err, errlen);
 	if (r < 0)
 		return r;
 	pathf(dst, sizeof(dst), "%s/boot", tmp);
 	pathf(boot, sizeof(boot), "%s/boot/firmware", is_root ? "" : real);
-	if (!dir_nonempty(boot))
+	if (!has_boot_files(boot))
 		pathf(boot, sizeof(boot), "%s/boot", is_root ? "" : real);
-	if (dir_nonempty(boot))
+	if (has_boot_files(boot))
 		return copy_with(boot, dst, false, data_dir, progress, err, errlen);
 	return mkdir(dst, 0755) < 0 ? -errno : 0;
 }
@@ -229,9 +242,12 @@ static int import_dir(const char *data_dir, const char *tmp, const char *from, b
 static int copy_fat(const char *img, uint64_t off, const char *dst, char *err, size_t errlen)
 {
 	char spec[PATH_MAX + 32];
-	if (pathf(spec, sizeof(spec), "%s@@%llu", img, (unsigned long long)off) < 0 || mkdir(dst, 0755) < 0) {
-		snprintf(err, errlen, "%s: %s", dst, strerror(errno ? errno : ENAMETOOLONG));
-		return -EINVAL;
+	int r = pathf(spec, sizeof(spec), "%s@@%llu", img, (unsigned long long)off);
+	if (r == 0 && mkdir(dst, 0755) < 0)
+		r = -errno;
+	if (r < 0) {
+		snprintf(err, errlen, "%s: %s", dst, strerror(-r));
+		return r;
 	}
 	pid_t pid = fork();
 	if (pid == 0) {
@@ -249,13 +265,9 @@ static int copy_fat(const char *img, uint64_t off, const char *dst, char *err, s
 		return -errno;
 	}
 	int status;
-	while (waitpid(pid, &status, 0) < 0)
-		if (errno != EINTR)
-			return -errno;
-	if (prov_cancel) {
-		snprintf(err, errlen, "interrupted");
-		return -ECANCELED;
-	}
+	r = wait_child(pid, &status, err, errlen);
+	if (r < 0)
+		return r;
 	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
 		snprintf(err, errlen, "%s", WIFEXITED(status) && WEXITSTATUS(status) == 127
 						    ? "mcopy not found: install mtools to read the FAT boot partition"
@@ -348,12 +360,12 @@ int image_import(const char *data_dir, const char *name, const char *from, bool 
 		 size_t errlen)
 {
 	char dir[PATH_MAX], final[PATH_MAX], tmp[PATH_MAX];
-	struct stat s;
+	struct stat s, src;
 	if (!prov_image_name_ok(name)) {
 		snprintf(err, errlen, "bad image name '%.64s': use 1-63 letters, digits, '.', '_' or '-'", name);
 		return -EINVAL;
 	}
-	if (stat(from, &s) < 0) {
+	if (stat(from, &src) < 0) {
 		snprintf(err, errlen, "%s: %s", from, strerror(errno));
 		return -errno;
 	}
@@ -377,9 +389,9 @@ int image_import(const char *data_dir, const char *name, const char *from, bool 
 		return -errno;
 	}
 	int r;
-	if (stat(from, &s) == 0 && S_ISDIR(s.st_mode))
+	if (S_ISDIR(src.st_mode))
 		r = import_dir(data_dir, tmp, from, progress, err, errlen);
-	else if (S_ISREG(s.st_mode) || S_ISBLK(s.st_mode))
+	else if (S_ISREG(src.st_mode) || S_ISBLK(src.st_mode))
 		r = import_img(data_dir, tmp, from, progress, err, errlen);
 	else {
 		snprintf(err, errlen, "%s: neither a directory nor a disk image", from);
@@ -390,8 +402,12 @@ int image_import(const char *data_dir, const char *name, const char *from, bool 
 		pathf(meta, sizeof(meta), "%s/image.conf", tmp);
 		FILE *f = fopen(meta, "we");
 		if (f) {
-			fprintf(f, "# written by pinetboot image import\nsource = %s\nimported = %lld\n", from,
-				(long long)time(NULL));
+			/* One line per key: a newline in the source path
+			 * must not add keys that `image list` would read. */
+			fputs("# written by pinetboot image import\nsource = ", f);
+			for (const char *c = from; *c; c++)
+				fputc(*c == '\n' || *c == '\r' ? '?' : *c, f);
+			fprintf(f, "\nimported = %lld\n", (long long)time(NULL));
 			fclose(f);
 		}
 		if (rename(tmp, final) < 0) {

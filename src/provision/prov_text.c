@@ -11,6 +11,7 @@
 
 #include "dhcp/dhcp_pi.h"
 #include "core/hex.h"
+#include "core/net.h"
 
 struct out {
 	char *p;
@@ -83,6 +84,30 @@ static bool tok_contains(const char *s, size_t n, const char *w)
 		if (memcmp(s + i, w, k) == 0)
 			return true;
 	return false;
+}
+
+/* The next line of text[0..len) from *pos: [*ret_s, *ret_e) without its
+ * '\n', and with surrounding blanks (and a '\r') cut when trim is set.
+ * Advances *pos past the line; false at the end of the text. */
+static bool next_line(const char *text, size_t len, size_t *pos, bool trim, size_t *ret_s, size_t *ret_e)
+{
+	size_t i = *pos;
+	if (i >= len)
+		return false;
+	size_t s = i;
+	while (i < len && text[i] != '\n')
+		i++;
+	size_t e = i;
+	*pos = i < len ? i + 1 : i;
+	if (trim) {
+		while (s < e && (text[s] == ' ' || text[s] == '\t'))
+			s++;
+		while (e > s && (text[e - 1] == '\r' || text[e - 1] == ' ' || text[e - 1] == '\t'))
+			e--;
+	}
+	*ret_s = s;
+	*ret_e = e;
+	return true;
 }
 
 /* Arguments that describe the SD-card root or a first boot that would
@@ -167,14 +192,8 @@ int prov_fstab_rewrite(const char *in, size_t inlen, const char *boot_mnt, const
 	out_init(&o, out, outlen);
 	if (inlen > PROV_FSTAB_MAX || !boot_mnt || !server || !id || !*id)
 		return -EINVAL;
-	size_t i = 0;
-	while (i < inlen) {
-		size_t s = i;
-		while (i < inlen && in[i] != '\n')
-			i++;
-		size_t e = i;
-		if (i < inlen)
-			i++;
+	size_t i = 0, s, e;
+	while (next_line(in, inlen, &i, false, &s, &e)) {
 		/* fields: spec file vfstype */
 		const char *f[3] = { 0 };
 		size_t fl[3] = { 0 };
@@ -287,18 +306,8 @@ int otp_parse(const char *text, size_t len, struct otp *o)
 {
 	memset(o, 0, sizeof(*o));
 	int rows = 0;
-	size_t i = 0;
-	while (i < len) {
-		size_t s = i;
-		while (i < len && text[i] != '\n')
-			i++;
-		size_t e = i;
-		if (i < len)
-			i++;
-		while (s < e && (text[s] == ' ' || text[s] == '\t'))
-			s++;
-		while (e > s && (text[e - 1] == '\r' || text[e - 1] == ' ' || text[e - 1] == '\t'))
-			e--;
+	size_t i = 0, s, e;
+	while (next_line(text, len, &i, true, &s, &e)) {
 		size_t p = s;
 		unsigned row = 0;
 		while (p < e && text[p] >= '0' && text[p] <= '9' && p - s < 3)
@@ -442,22 +451,21 @@ int eeprom_boot_order_explain(const char *v, char *buf, size_t buflen, bool *ret
 	return w.err ? -ENOBUFS : 0;
 }
 
+/* A bootloader setting's number: decimal or 0x hex, 32 bits at most (the
+ * bootloader reads them into 32-bit integers). */
 static bool is_number(const char *s)
 {
-	if (!*s)
-		return false;
+	uint64_t v;
 	if (s[0] == '0' && (s[1] == 'x' || s[1] == 'X')) {
-		if (!s[2])
+		size_t n = strlen(s + 2);
+		if (n == 0 || n > 8)
 			return false;
 		for (s += 2; *s; s++)
 			if (hexval(*s) < 0)
 				return false;
 		return true;
 	}
-	for (; *s; s++)
-		if (*s < '0' || *s > '9')
-			return false;
-	return true;
+	return parse_uint(s, UINT32_MAX, &v) == 0;
 }
 
 int eeprom_validate(const char *text, size_t len, char *buf, size_t buflen)
@@ -466,19 +474,9 @@ int eeprom_validate(const char *text, size_t len, char *buf, size_t buflen)
 	out_init(&w, buf, buflen);
 	int errors = 0, lineno = 0;
 	bool saw_order = false, order_net = false;
-	size_t i = 0;
-	while (i < len) {
-		size_t s = i;
-		while (i < len && text[i] != '\n')
-			i++;
-		size_t e = i;
-		if (i < len)
-			i++;
+	size_t i = 0, s, e;
+	while (next_line(text, len, &i, true, &s, &e)) {
 		lineno++;
-		while (s < e && (text[s] == ' ' || text[s] == '\t'))
-			s++;
-		while (e > s && (text[e - 1] == '\r' || text[e - 1] == ' ' || text[e - 1] == '\t'))
-			e--;
 		if (s == e || text[s] == '#')
 			continue;
 		if (text[s] == '[') {

@@ -211,6 +211,10 @@ static void test_eeprom_validate(void **state)
 	assert_non_null(strstr(out, "line 2: error: BOOT_ORDER"));
 	assert_non_null(strstr(out, "line 3: error: TFTP_PREFIX"));
 	assert_non_null(strstr(out, "line 4: error: DHCP_TIMEOUT must be a number"));
+	static const char big[] = "BOOT_ORDER=0xf21\nDHCP_TIMEOUT=4294967296\nHDMI_DELAY=0x100000000\nUART_BAUD=4294967295\n";
+	assert_int_equal(eeprom_validate(big, strlen(big), out, sizeof(out)), 2);
+	assert_non_null(strstr(out, "line 2: error: DHCP_TIMEOUT must be a number"));
+	assert_non_null(strstr(out, "line 3: error: HDMI_DELAY must be a number"));
 	static const char none[] = "BOOT_UART=1\n";
 	assert_int_equal(eeprom_validate(none, strlen(none), out, sizeof(out)), 0);
 	assert_non_null(strstr(out, "no BOOT_ORDER"));
