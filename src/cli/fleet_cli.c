@@ -195,8 +195,8 @@ static int http_get(const struct fleet_cli *c, const char *path, struct jbuf *ou
 	}
 	struct timeval tv = { IO_TIMEOUT_S, 0 };
 	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-	struct jbuf raw;
-	jb_init(&raw, RESP_MAX);
+	/* Read the whole answer into out, then drop the headers in place
+	 * (one buffer, not a second copy of up to RESP_MAX). */
 	int r = send_get(c, fd, path);
 	char buf[16384];
 	while (r == 0) {
@@ -207,21 +207,22 @@ static int http_get(const struct fleet_cli *c, const char *path, struct jbuf *ou
 			r = -errno;
 			break;
 		}
-		jb_append(&raw, buf, (size_t)n);
-		if (raw.err)
+		jb_append(out, buf, (size_t)n);
+		if (out->err)
 			r = -EFBIG;
 	}
 	close(fd);
-	const char *hend = r == 0 && raw.p ? strstr(raw.p, "\r\n\r\n") : NULL;
-	int code = hend ? status_of(raw.p, raw.len) : -1;
+	const char *hend = r == 0 && out->p ? strstr(out->p, "\r\n\r\n") : NULL;
+	int code = hend ? status_of(out->p, out->len) : -1;
 	if (r < 0 || code < 0) {
 		fprintf(stderr, "pinetboot %s: bad answer from http://%s%s: %s\n", c->cmd, c->url, path,
 			r < 0 ? strerror(-r) : "not HTTP");
-		jb_free(&raw);
+		jb_reset(out);
 		return r < 0 ? r : -EPROTO;
 	}
-	jb_append(out, hend + 4, raw.len - (size_t)(hend + 4 - raw.p));
-	jb_free(&raw);
+	size_t hl = (size_t)(hend + 4 - out->p);
+	memmove(out->p, out->p + hl, out->len - hl + 1); /* with the NUL */
+	out->len -= hl;
 	return code;
 }
 
@@ -284,18 +285,39 @@ static void clean(const char *s, char *out, size_t len)
 	out[k] = '\0';
 }
 
+/* A JSON number as an unsigned integer, 0 when it is negative, NaN or
+ * too large: such values from the server must not reach a cast (undefined
+ * behaviour) or a time conversion. */
+static uint64_t get_u64(const struct json_node *o, const char *key)
+{
+	double v = json_get_num(o, key, 0);
+	return v >= 0 && v < 18446744073709549568.0 ? (uint64_t)v : 0;
+}
+
+/* "HH:MM:SS", with the date before it if asked, of a wall-clock ms
+ * timestamp; "?" when it is out of range. */
+static void fmt_time(uint64_t ms, bool date, char *out, size_t len)
+{
+	time_t t = (time_t)(ms / 1000u);
+	struct tm tm;
+	if (!localtime_r(&t, &tm) ||
+	    !(date ? strftime(out, len, "%Y-%m-%d %H:%M:%S", &tm) : strftime(out, len, "%H:%M:%S", &tm)))
+		snprintf(out, len, "?");
+}
+
 static void print_table(FILE *f, const struct json_node *list)
 {
 	fprintf(f, "%-17s %-14s %-12s %-15s %-18s %-9s %s\n", "ID", "NAME", "MODEL", "ADDRESS", "STAGE", "SINCE",
 		"LAST PROBLEM");
 	for (const struct json_node *c = list ? list->child : NULL; c; c = c->next) {
-		char name[64], model[40], stage[40], since[32], prob[220], addr[20];
+		char name[64], model[40], stage[56], since[32], prob[220], addr[20], st[24], pr[24];
 		clean(json_get_str(c, "name", ""), name, sizeof(name));
 		clean(json_get_str(c, "model", ""), model, sizeof(model));
 		clean(json_get_str(c, "address", ""), addr, sizeof(addr));
-		const char *p = json_get_str(c, "problem", "");
-		snprintf(stage, sizeof(stage), "%s%s%s%s", json_get_str(c, "stage", "?"), *p ? " (" : "", p, *p ? ")" : "");
-		fmt_since((uint64_t)json_get_num(c, "since", 0), since, sizeof(since));
+		clean(json_get_str(c, "stage", "?"), st, sizeof(st));
+		clean(json_get_str(c, "problem", ""), pr, sizeof(pr));
+		snprintf(stage, sizeof(stage), "%s%s%s%s", st, *pr ? " (" : "", pr, *pr ? ")" : "");
+		fmt_since(get_u64(c, "since"), since, sizeof(since));
 		const char *reason = json_get_str(c, "reason", "");
 		clean(*reason ? reason : json_get_str(c, "last_problem", ""), prob, sizeof(prob));
 		char id[20];
@@ -340,29 +362,29 @@ static int do_log(struct fleet_cli *c)
 		jb_free(&body);
 		return 0;
 	}
-	char name[64], model[40], addr[20];
+	char name[64], model[40], addr[20], st[24];
 	clean(json_get_str(n, "name", ""), name, sizeof(name));
 	clean(json_get_str(n, "model", ""), model, sizeof(model));
 	clean(json_get_str(n, "address", ""), addr, sizeof(addr));
+	clean(json_get_str(n, "stage", "?"), st, sizeof(st));
 	printf("%s%s%s%s%s, %s, now %s\n", c->id, *name ? " " : "", name, *model ? ", " : "", model,
-	       *addr ? addr : "no address yet", json_get_str(n, "stage", "?"));
+	       *addr ? addr : "no address yet", st);
 	const struct json_node *tl = json_get(n, "timeline");
 	unsigned k = 0;
 	for (const struct json_node *b = tl ? tl->child : NULL; b && k < c->boots; b = b->next, k++) {
-		time_t start = (time_t)(json_get_num(b, "start", 0) / 1000);
-		struct tm tm;
-		char when[32];
-		localtime_r(&start, &tm);
-		strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S", &tm);
-		const char *p = json_get_str(b, "problem", "");
-		printf("\nboot %u (%s): reached %s%s%s%s, %.0f files, %.1f MB\n", k + 1, when, json_get_str(b, "stage", "?"),
+		char when[32], bst[24], p[24];
+		fmt_time(get_u64(b, "start"), true, when, sizeof(when));
+		clean(json_get_str(b, "stage", "?"), bst, sizeof(bst));
+		clean(json_get_str(b, "problem", ""), p, sizeof(p));
+		printf("\nboot %u (%s): reached %s%s%s%s, %.0f files, %.1f MB\n", k + 1, when, bst,
 		       *p ? " then " : "", p, k == 0 ? " (current)" : "", json_get_num(b, "files", 0),
 		       json_get_num(b, "bytes", 0) / 1e6);
 		const struct json_node *steps = json_get(b, "steps");
 		for (const struct json_node *s = steps ? steps->child : NULL; s; s = s->next) {
-			char d[32];
-			fmt_dur((uint64_t)json_get_num(s, "dur_ms", 0), d, sizeof(d));
-			printf("  %-10s +%s\n", json_get_str(s, "stage", "?"), d);
+			char d[32], sst[24];
+			fmt_dur(get_u64(s, "dur_ms"), d, sizeof(d));
+			clean(json_get_str(s, "stage", "?"), sst, sizeof(sst));
+			printf("  %-10s +%s\n", sst, d);
 		}
 		char reason[220];
 		clean(json_get_str(b, *json_get_str(b, "reason", "") ? "reason" : "last_problem", ""), reason,
@@ -376,15 +398,12 @@ static int do_log(struct fleet_cli *c)
 	if (ev && ev->child) {
 		printf("\nrecent events:\n");
 		for (const struct json_node *e = ev->child; e; e = e->next) {
-			time_t t = (time_t)(json_get_num(e, "t", 0) / 1000);
-			struct tm tm;
-			char when[16], file[170], detail[170];
-			localtime_r(&t, &tm);
-			strftime(when, sizeof(when), "%H:%M:%S", &tm);
+			char when[16], type[24], file[170], detail[170];
+			fmt_time(get_u64(e, "t"), false, when, sizeof(when));
+			clean(json_get_str(e, "type", "?"), type, sizeof(type));
 			clean(json_get_str(e, "file", ""), file, sizeof(file));
 			clean(json_get_str(e, "detail", ""), detail, sizeof(detail));
-			printf("  %s %-14s %s%s%s\n", when, json_get_str(e, "type", "?"), file, *file && *detail ? "  " : "",
-			       detail);
+			printf("  %s %-14s %s%s%s\n", when, type, file, *file && *detail ? "  " : "", detail);
 		}
 	}
 	json_node_free(n);
@@ -416,18 +435,17 @@ static void event_line(const char *data)
 	struct json_node *e = json_parse(data, strlen(data), err, sizeof(err));
 	if (!e)
 		return;
-	time_t t = (time_t)(json_get_num(e, "t", 0) / 1000);
-	struct tm tm;
-	char when[16], id[20], file[170], detail[170];
-	localtime_r(&t, &tm);
-	strftime(when, sizeof(when), "%H:%M:%S", &tm);
+	char when[16], id[20], type[24], st[24], p[24], file[170], detail[170];
+	fmt_time(get_u64(e, "t"), false, when, sizeof(when));
 	clean(json_get_str(e, "id", "-"), id, sizeof(id));
+	clean(json_get_str(e, "type", "?"), type, sizeof(type));
 	clean(json_get_str(e, "file", ""), file, sizeof(file));
 	clean(json_get_str(e, "detail", ""), detail, sizeof(detail));
 	const struct json_node *cl = json_get(e, "client");
-	const char *p = cl ? json_get_str(cl, "problem", "") : "";
-	printf("%s %-17s %-14s stage=%s%s%s %s%s%s\n", when, *id ? id : "-", json_get_str(e, "type", "?"),
-	       cl ? json_get_str(cl, "stage", "?") : "?", *p ? "/" : "", p, file, *file && *detail ? "  " : "", detail);
+	clean(cl ? json_get_str(cl, "stage", "?") : "?", st, sizeof(st));
+	clean(cl ? json_get_str(cl, "problem", "") : "", p, sizeof(p));
+	printf("%s %-17s %-14s stage=%s%s%s %s%s%s\n", when, *id ? id : "-", type, st, *p ? "/" : "", p, file,
+	       *file && *detail ? "  " : "", detail);
 	fflush(stdout);
 	json_node_free(e);
 }
@@ -470,7 +488,9 @@ static int watch_stream(struct fleet_cli *c, bool tty, long *seen)
 				if (buf[0] == '\0')
 					header = false;
 				else if (strncmp(buf, "HTTP/", 5) == 0 && status_of(buf, ll) != 200) {
-					fprintf(stderr, "pinetboot watch: server answered: %s\n", buf);
+					char st[128];
+					clean(buf, st, sizeof(st));
+					fprintf(stderr, "pinetboot watch: server answered: %s\n", st);
 					close(fd);
 					return -1;
 				}

@@ -15,6 +15,8 @@
 #include <unistd.h>
 
 #include "core/log.h"
+#include "core/net.h"
+#include "dhcp/dhcp_msg.h"
 
 #define TICK_MS 1000
 #define CLIENTS_JSON_EVERY_MS 2000
@@ -158,6 +160,12 @@ const struct fleet_event *fleet_event_at(const struct fleet *f, uint64_t seq)
 
 /* ---------------------------------------------------------- clients */
 
+/* The Pi's current (latest) boot, NULL before its first. */
+static const struct fleet_boot *last_boot(const struct fleet_client *c)
+{
+	return c->nboots ? &c->boots[(c->nboots - 1) % FLEET_BOOTS_MAX] : NULL;
+}
+
 static struct fleet_client *find(const struct fleet *f, const char *id)
 {
 	for (size_t i = 0; i < f->n; i++)
@@ -190,7 +198,7 @@ static struct fleet_client *find_pending(const struct fleet *f, uint64_t t)
 	struct fleet_client *only = NULL;
 	for (size_t i = 0; i < f->n; i++) {
 		struct fleet_client *c = &f->c[i];
-		const struct fleet_boot *b = c->nboots ? &c->boots[(c->nboots - 1) % FLEET_BOOTS_MAX] : NULL;
+		const struct fleet_boot *b = last_boot(c);
 		if (!b || b->addr || (b->stage != FS_DHCP && b->stage != FS_LEASED) || t - b->last_ms > PENDING_MS)
 			continue;
 		if (only)
@@ -271,17 +279,15 @@ static void push_ring(struct fleet *f, const struct boot_event *e, uint64_t t, u
 static void tsv_field(struct jbuf *j, const char *s)
 {
 	jb_append(j, "\t", 1);
-	for (; *s; s++) {
-		if (*s == '\t')
-			jb_append(j, "\\t", 2);
-		else if (*s == '\n')
-			jb_append(j, "\\n", 2);
-		else if (*s == '\r')
-			jb_append(j, "\\r", 2);
-		else if (*s == '\\')
-			jb_append(j, "\\\\", 2);
-		else
-			jb_append(j, s, 1);
+	for (;;) {
+		size_t n = strcspn(s, "\t\n\r\\");
+		jb_append(j, s, n);
+		s += n;
+		if (!*s)
+			break;
+		char e[2] = { '\\', *s == '\t' ? 't' : *s == '\n' ? 'n' : *s == '\r' ? 'r' : '\\' };
+		jb_append(j, e, 2);
+		s++;
 	}
 }
 
@@ -503,21 +509,24 @@ static int replay_file(struct fleet *f, const char *path)
 	char line[1024];
 	int n = 0;
 	while (fgets(line, sizeof(line), fp)) {
-		line[strcspn(line, "\n")] = '\0';
+		size_t ll = strcspn(line, "\n");
+		if (!line[ll] && !feof(fp)) {
+			/* Longer than any line we write: skip all of it, so its
+			 * tail is not read as a line of its own. */
+			int ch;
+			while ((ch = getc(fp)) != EOF && ch != '\n')
+				;
+			continue;
+		}
+		line[ll] = '\0';
 		char *fl[10];
 		if (tsv_split(line, fl, 10) != 10)
 			continue;
 		uint64_t v[8];
 		int idx[] = { 0, 1, 2, 3, 6, 7, 8 };
 		bool bad = false;
-		for (size_t i = 0; i < sizeof(idx) / sizeof(idx[0]); i++) {
-			char *end;
-			errno = 0;
-			unsigned long long x = strtoull(fl[idx[i]], &end, 10);
-			if (errno || *end || end == fl[idx[i]])
-				bad = true;
-			v[i] = x;
-		}
+		for (size_t i = 0; i < sizeof(idx) / sizeof(idx[0]) && !bad; i++)
+			bad = parse_uint(fl[idx[i]], UINT64_MAX, &v[i]) < 0;
 		if (bad || v[2] > BEV_MAX || v[1] > 1 || v[3] > UINT32_MAX || v[5] > UINT32_MAX)
 			continue;
 		struct boot_event e;
@@ -577,7 +586,7 @@ static void kv_addr(struct jbuf *j, const char *k, uint32_t addr)
 
 static void client_summary(const struct fleet_client *c, struct jbuf *j)
 {
-	const struct fleet_boot *b = c->nboots ? &c->boots[(c->nboots - 1) % FLEET_BOOTS_MAX] : NULL;
+	const struct fleet_boot *b = last_boot(c);
 	json_kv_str(j, "id", c->id);
 	json_kv_str(j, "name", c->name);
 	json_kv_str(j, "model", c->model);
@@ -586,8 +595,7 @@ static void client_summary(const struct fleet_client *c, struct jbuf *j)
 	kv_addr(j, "address", c->addr ? c->addr : c->fixed_addr);
 	char mac[18] = "";
 	if (c->has_mac)
-		snprintf(mac, sizeof(mac), "%02x:%02x:%02x:%02x:%02x:%02x", c->mac[0], c->mac[1], c->mac[2],
-			 c->mac[3], c->mac[4], c->mac[5]);
+		dhcp_mac_str(c->mac, mac);
 	json_kv_str(j, "mac", mac);
 	json_kv_str(j, "stage", fleet_stage_name(b ? b->stage : FS_NONE));
 	json_kv_str(j, "problem", fleet_problem_name(b ? b->problem : FP_NONE));
@@ -759,7 +767,7 @@ void fleet_metrics(const struct fleet *f, struct jbuf *j)
 	unsigned per[FS_MAX + FP_MAX] = { 0 };
 	for (size_t i = 0; i < f->n; i++) {
 		const struct fleet_client *c = &f->c[i];
-		const struct fleet_boot *b = c->nboots ? &c->boots[(c->nboots - 1) % FLEET_BOOTS_MAX] : NULL;
+		const struct fleet_boot *b = last_boot(c);
 		per[b ? b->stage : FS_NONE]++;
 		if (b && b->problem)
 			per[FS_MAX + b->problem]++;

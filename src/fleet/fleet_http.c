@@ -19,8 +19,12 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "core/hex.h"
 #include "core/log.h"
+#include "core/net.h"
 #include "daemon/daemon.h"
+#include "dhcp/dhcp_msg.h"
+#include "dhcp/dhcp_pi.h"
 #include "fleet/fleet.h"
 #include "fleet/json.h"
 #include "nfs/nfs_server.h"
@@ -28,8 +32,17 @@
 #define SSE_KEEPALIVE_MS 5000
 #define JSON_MAX (64u << 20)
 #define TOKEN_HEX 64
+#define SSE_BUF 16384
+#define SSE_FRAMES 256
 
 struct sse;
+
+/* One event as an SSE frame, rendered once for every stream. */
+struct sse_frame {
+	uint64_t seq;
+	char *p;
+	size_t len;
+};
 
 struct fleet_http {
 	struct daemon *d;
@@ -40,6 +53,7 @@ struct fleet_http {
 	char token[TOKEN_HEX + 1];
 	struct sse *streams;       /* every open SSE stream */
 	unsigned n_streams;
+	struct sse_frame frames[SSE_FRAMES]; /* by seq % SSE_FRAMES */
 	bool stopping;
 	uint64_t started_ms;
 	/* metrics */
@@ -55,6 +69,7 @@ struct req {
 	struct fleet_http *h;
 	struct MHD_Connection *conn;
 	enum fleet_route route;
+	char id[18];               /* the route's client id, "" if none */
 	uint64_t start_us;
 	char body[FLEET_HTTP_MAX_BODY];
 	size_t body_len;
@@ -68,7 +83,7 @@ struct sse {
 	uint64_t next_seq;
 	uint64_t last_send_ms;
 	bool suspended;
-	char buf[16384];
+	char buf[SSE_BUF];
 	size_t len, off;
 };
 
@@ -97,41 +112,20 @@ int fleet_http_parse_listen(const char *s, uint32_t *ret_addr, uint16_t *ret_por
 	struct in_addr a;
 	if (inet_pton(AF_INET, host, &a) != 1)
 		return -1;
-	uint64_t port = 0;
-	const char *p = colon + 1;
-	if (!*p)
-		return -1;
-	for (; *p; p++) {
-		if (*p < '0' || *p > '9')
-			return -1;
-		port = port * 10 + (uint64_t)(*p - '0');
-		if (port > 65535)
-			return -1;
-	}
-	if (port == 0)
+	uint64_t port;
+	if (parse_uint(colon + 1, 65535, &port) < 0 || port == 0)
 		return -1;
 	*ret_addr = a.s_addr;
 	*ret_port = (uint16_t)port;
 	return 0;
 }
 
+/* An id in canonical form (what pi_id_normalise makes of it): 8 lower
+ * case hex digits, or aa-bb-cc-dd-ee-ff. */
 bool fleet_valid_id(const char *id)
 {
-	size_t n = strlen(id);
-	if (n == 8) {
-		for (size_t i = 0; i < 8; i++)
-			if (!((id[i] >= '0' && id[i] <= '9') || (id[i] >= 'a' && id[i] <= 'f')))
-				return false;
-		return true;
-	}
-	if (n != 17)
-		return false;
-	for (size_t i = 0; i < 17; i++) {
-		bool hex = (id[i] >= '0' && id[i] <= '9') || (id[i] >= 'a' && id[i] <= 'f');
-		if (i % 3 == 2 ? id[i] != '-' : !hex)
-			return false;
-	}
-	return true;
+	char norm[18];
+	return pi_id_normalise(id, norm) == 0 && strcmp(norm, id) == 0;
 }
 
 static const struct {
@@ -252,32 +246,51 @@ static void on_keepalive(struct ev_loop *loop, void *arg)
 	h->keepalive = ev_timer_add(loop, SSE_KEEPALIVE_MS, on_keepalive, h);
 }
 
+/* The frame of event seq, rendered on first use: with many streams an
+ * event is formatted once, not once per stream (its "client" part is the
+ * Pi as it was then, for every stream). NULL if the event is gone
+ * or does not fit a stream's buffer. */
+static const struct sse_frame *sse_frame(struct fleet_http *h, uint64_t seq)
+{
+	struct sse_frame *fr = &h->frames[seq % SSE_FRAMES];
+	if (fr->p && fr->seq == seq)
+		return fr;
+	const struct fleet_event *fe = fleet_event_at(h->f, seq);
+	if (!fe)
+		return NULL;
+	struct jbuf j;
+	jb_init(&j, SSE_BUF);
+	jb_printf(&j, "id: %llu\nevent: boot\ndata: ", (unsigned long long)seq);
+	fleet_json_event(h->f, fe, &j);
+	jb_append(&j, "\n\n", 2);
+	if (j.err) {
+		jb_free(&j);
+		return NULL;
+	}
+	free(fr->p);
+	fr->seq = seq;
+	fr->p = j.p; /* the frame keeps the buffer */
+	fr->len = j.len;
+	return fr;
+}
+
 static void sse_fill(struct sse *s)
 {
 	struct fleet_http *h = s->h;
-	struct jbuf j;
 	uint64_t first = fleet_first_seq(h->f);
 	s->len = s->off = 0;
 	if (s->next_seq < first)
 		s->next_seq = first; /* fell behind the ring: skip what is gone */
-	jb_init(&j, sizeof(s->buf) - 64);
 	while (s->next_seq <= fleet_last_seq(h->f)) {
-		const struct fleet_event *fe = fleet_event_at(h->f, s->next_seq);
-		jb_reset(&j);
-		if (fe)
-			fleet_json_event(h->f, fe, &j);
-		if (fe && !j.err) {
-			size_t need = j.len + 64;
-			if (s->len + need > sizeof(s->buf) && s->len > 0)
-				break; /* the rest next time */
-			if (s->len + need <= sizeof(s->buf))
-				s->len += (size_t)snprintf(s->buf + s->len, sizeof(s->buf) - s->len,
-							   "id: %llu\nevent: boot\ndata: %s\n\n",
-							   (unsigned long long)fe->seq, j.p);
+		const struct sse_frame *fr = sse_frame(h, s->next_seq);
+		if (fr) {
+			if (s->len + fr->len > sizeof(s->buf))
+				break; /* the rest next time (a frame always fits an empty buffer) */
+			memcpy(s->buf + s->len, fr->p, fr->len);
+			s->len += fr->len;
 		}
 		s->next_seq++;
 	}
-	jb_free(&j);
 }
 
 static ssize_t sse_read(void *cls, uint64_t pos, char *buf, size_t max)
@@ -408,8 +421,7 @@ static void discovered_json(struct fleet_http *h, struct jbuf *j)
 		if (clients_find_id(&h->d->clients, x->id))
 			continue;
 		char mac[18], cmd[800];
-		snprintf(mac, sizeof(mac), "%02x:%02x:%02x:%02x:%02x:%02x", x->mac[0], x->mac[1], x->mac[2],
-			 x->mac[3], x->mac[4], x->mac[5]);
+		dhcp_mac_str(x->mac, mac);
 		json_obj_begin(j);
 		json_kv_str(j, "id", x->id);
 		json_kv_str(j, "mac", mac);
@@ -540,9 +552,8 @@ static enum MHD_Result do_register(struct req *r, const char *id)
 		n += snprintf(text + n, sizeof(text) - (size_t)n, "name = %s\n", name);
 	for (size_t i = 0; i < d->disc.n; i++)
 		if (strcmp(d->disc.v[i].id, id) == 0) {
-			const uint8_t *m = d->disc.v[i].mac;
-			n += snprintf(text + n, sizeof(text) - (size_t)n, "mac = %02x:%02x:%02x:%02x:%02x:%02x\n", m[0],
-				      m[1], m[2], m[3], m[4], m[5]);
+			char mac[18];
+			n += snprintf(text + n, sizeof(text) - (size_t)n, "mac = %s\n", dhcp_mac_str(d->disc.v[i].mac, mac));
 			break;
 		}
 	ssize_t w = write(fd, text, (size_t)n);
@@ -598,13 +609,11 @@ static enum MHD_Result start_sse(struct req *r)
 	const char *since = MHD_lookup_connection_value(r->conn, MHD_GET_ARGUMENT_KIND, "since");
 	const char *last = MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, "Last-Event-ID");
 	const char *from = since ? since : last;
-	if (from) {
-		char *end;
-		errno = 0;
-		unsigned long long v = strtoull(from, &end, 10);
-		if (!errno && !*end && end != from)
-			s->next_seq = since ? v : v + 1;
-	}
+	uint64_t v;
+	/* Digits only (no sign or blanks), and never past the next event:
+	 * a far-future id must not leave the stream silent for ever. */
+	if (from && parse_uint(from, UINT64_MAX - 1, &v) == 0 && (since ? v : v + 1) < s->next_seq)
+		s->next_seq = since ? v : v + 1;
 	s->last_send_ms = 0; /* first call sends a keepalive comment right away */
 	struct MHD_Response *resp = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 4096, sse_read, s, sse_free);
 	if (!resp) {
@@ -723,7 +732,6 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 {
 	struct fleet_http *h = cls;
 	struct req *r = *con_cls;
-	char id[18];
 	if (!r) {
 		r = calloc(1, sizeof(*r));
 		if (!r)
@@ -731,7 +739,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 		r->h = h;
 		r->conn = conn;
 		r->start_us = now_us();
-		r->route = fleet_route(method, url, id, sizeof(id));
+		r->route = fleet_route(method, url, r->id, sizeof(r->id));
 		h->by_route[r->route]++;
 		*con_cls = r;
 		return MHD_YES;
@@ -749,8 +757,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 		return MHD_YES;
 	}
 	r->body[r->body_len] = '\0';
-	fleet_route(method, url, id, sizeof(id));
-	return dispatch(r, url, id);
+	return dispatch(r, url, r->id);
 }
 
 static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls, enum MHD_RequestTerminationCode tc)
@@ -801,7 +808,10 @@ static int load_token(struct fleet_http *h)
 	if (fstat(fd, &st) == 0 && (st.st_mode & 077))
 		log_warn("fleet", "%s is readable by others: chmod 600 it", path);
 	close(fd);
-	if (n < TOKEN_HEX) {
+	bool hex = n >= TOKEN_HEX;
+	for (size_t i = 0; hex && i < TOKEN_HEX; i++)
+		hex = hexval(buf[i]) >= 0;
+	if (!hex) {
 		log_error("fleet", "%s: expected %d hex characters", path, TOKEN_HEX);
 		return -1;
 	}
@@ -910,5 +920,7 @@ void fleet_http_free(struct fleet_http *h)
 	if (h->mhd)
 		MHD_stop_daemon(h->mhd);
 	sodium_memzero(h->token, sizeof(h->token));
+	for (size_t i = 0; i < SSE_FRAMES; i++)
+		free(h->frames[i].p);
 	free(h);
 }

@@ -281,8 +281,12 @@ static char *parse_string(struct jp *p)
 		return NULL;
 	}
 	p->off++;
-	size_t start = p->off;
-	char *o = malloc(p->len - start + 1);
+	/* Size the copy to this string, not to the rest of the document:
+	 * a document of many strings must not cost strings x length. */
+	size_t end = p->off;
+	while (end < p->len && p->s[end] != '"')
+		end += p->s[end] == '\\' ? 2 : 1;
+	char *o = malloc((end < p->len ? end : p->len) - p->off + 1);
 	size_t k = 0;
 	if (!o) {
 		jp_fail(p, "out of memory");

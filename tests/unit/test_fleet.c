@@ -442,6 +442,23 @@ static void t_persist(void **state)
 	fleet_free(f);
 	snprintf(path, sizeof(path), "%s/state/events.log.1", dir);
 	assert_int_equal(stat(path, &st), 0);
+	/* A damaged log: an over-long line (whose tail looks like an event)
+	 * and a signed number are skipped whole; the good line is replayed. */
+	assert_int_equal(unlink(path), 0);
+	snprintf(path, sizeof(path), "%s/state/events.log", dir);
+	FILE *fp = fopen(path, "w");
+	assert_non_null(fp);
+	for (int i = 0; i < 1100; i++)
+		fputc('x', fp);
+	fprintf(fp, "1000\t0\t%u\t0\tdeadbeef\tf\t0\t0\t0\td\n", (unsigned)BEV_TFTP_DONE);
+	fprintf(fp, "-1\t0\t%u\t0\tdeadbeef\tf\t0\t0\t0\td\n", (unsigned)BEV_TFTP_DONE);
+	fprintf(fp, "1000\t0\t%u\t0\t0badf00d\tf\t0\t0\t0\td\n", (unsigned)BEV_TFTP_DONE);
+	assert_int_equal(fclose(fp), 0);
+	f = fleet_new(NULL, &o);
+	assert_int_equal(fleet_load_history(f), 1);
+	assert_null(fleet_current(f, "deadbeef"));
+	assert_non_null(fleet_current(f, "0badf00d"));
+	fleet_free(f);
 	char cmd[300];
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
 	assert_int_equal(system(cmd), 0);
@@ -489,6 +506,20 @@ static void t_json(void **state)
 	assert_null(json_parse("{\"a\":1} x", 9, err, sizeof(err)));
 	assert_null(json_parse("\"\\u0000\"", 8, err, sizeof(err)));
 	assert_null(json_parse("{\"a\" 1}", 7, err, sizeof(err)));
+	assert_null(json_parse("\"ab\\", 4, err, sizeof(err)));
+	assert_null(json_parse("\"\\u12\"", 6, err, sizeof(err)));
+	/* Many strings: each decoded into its own small copy. */
+	jb_init(&j, 1 << 20);
+	json_arr_begin(&j);
+	for (int i = 0; i < 2000; i++)
+		json_str(&j, i % 2 ? "\xc3\xa9\"x" : "ab");
+	json_arr_end(&j);
+	n = json_parse(j.p, j.len, err, sizeof(err));
+	assert_non_null(n);
+	assert_string_equal(n->child->str, "ab");
+	assert_string_equal(n->child->next->str, "\xc3\xa9\"x");
+	json_node_free(n);
+	jb_free(&j);
 }
 
 static void t_routes(void **state)
@@ -513,6 +544,7 @@ static void t_routes(void **state)
 		"/../etc/passwd", "/app.js/../../etc/passwd", "//app.js", "/%2e%2e/etc/passwd", "/index.html/",
 		"/api/client/../../x", "/api/client/1234ABCD", "/api/client/1234abc", "/api/client/1234abcd/x",
 		"/api/client/", "/api/clientsx", "/style.css?x", "/etc/passwd", "",
+		"/api/client/b8:27:eb:11:22:33", "/api/client/B8-27-EB-11-22-33", "/api/client/b8-27-eb-11-22-33x",
 	};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
 		assert_int_equal(fleet_route("GET", bad[i], id, sizeof(id)), RT_NOT_FOUND);
@@ -525,7 +557,8 @@ static void t_routes(void **state)
 	assert_int_equal(fleet_http_parse_listen("off", &a, &p, &off), 0);
 	assert_true(off);
 	static const char *const badl[] = { "127.0.0.1", "127.0.0.1:", "127.0.0.1:0", "127.0.0.1:65536", ":80",
-					    "host:80", "127.0.0.1:8x", "1.2.3.4.5:80" };
+					    "host:80", "127.0.0.1:8x", "1.2.3.4.5:80", "127.0.0.1:+80", "127.0.0.1:-1",
+					    "127.0.0.1: 80", "127.0.0.1:99999999999999999999999" };
 	for (size_t i = 0; i < sizeof(badl) / sizeof(badl[0]); i++)
 		assert_int_equal(fleet_http_parse_listen(badl[i], &a, &p, &off), -1);
 }
