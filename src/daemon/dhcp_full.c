@@ -270,10 +270,15 @@ static void process(struct dhcp_full *f, const struct dhcp_msg *m, const uint8_t
 		return;
 
 	struct outgoing tmp, *o = &tmp;
-	if (out->durable && f->nq < QUEUE_MAX)
+	if (out->durable && f->nq < QUEUE_MAX) {
 		o = &f->q[f->nq++];
-	else if (out->durable)
-		dhcp_full_flush(f); /* queue full: make the batch so far durable first */
+	} else if (out->durable) {
+		/* Queue full: make the batch so far (this record included)
+		 * durable first; if that failed, this reply must not leave. */
+		dhcp_full_flush(f);
+		if (dhcp_lease_db_dirty(&f->db))
+			return;
+	}
 	memset(o, 0, offsetof(struct outgoing, pkt));
 	o->to.sin_family = AF_INET;
 	o->to.sin_addr.s_addr = out->dst;
@@ -357,6 +362,8 @@ void dhcp_full_handle(struct dhcp_full *f, const struct dhcp_msg *m, const uint8
 		      const struct sockaddr_in *from, const struct net_pkt_info *info,
 		      const struct net_iface *ifc)
 {
+	if (len > DHCP_MAX_LEN)
+		return; /* a held request keeps a copy of at most this */
 	process(f, m, buf, len, from, info, ifc, 0);
 }
 
@@ -440,17 +447,6 @@ void dhcp_full_free(struct dhcp_full *f)
 
 /* ------------------------------------------------------------ preflight */
 
-static int if_hwaddr(int fd, const char *name, uint8_t mac[6])
-{
-	struct ifreq ifr;
-	memset(&ifr, 0, sizeof(ifr));
-	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", name);
-	if (ioctl(fd, SIOCGIFHWADDR, &ifr) < 0)
-		return -errno;
-	memcpy(mac, ifr.ifr_hwaddr.sa_data, 6);
-	return 0;
-}
-
 static void preflight_send(struct daemon *d, int fd, uint32_t xid)
 {
 	for (size_t i = 0; i < d->ifs.n; i++) {
@@ -464,7 +460,7 @@ static void preflight_send(struct daemon *d, int fd, uint32_t xid)
 		hdr.hlen = 6;
 		hdr.xid = xid;
 		hdr.flags = 0x8000;
-		if (if_hwaddr(fd, ifc->name, hdr.chaddr) < 0)
+		if (dhcp_if_hwaddr(fd, ifc->name, hdr.chaddr) < 0)
 			continue;
 		uint8_t pkt[DHCP_MAX_LEN];
 		struct wr w = wr_init(pkt, sizeof(pkt));

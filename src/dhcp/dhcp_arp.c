@@ -10,6 +10,7 @@
 #include <net/ethernet.h>
 #include <net/if.h>
 #include <net/if_arp.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
@@ -138,16 +139,23 @@ bool dhcp_arp_pending(const struct dhcp_arp *a, uint32_t addr)
 	return false;
 }
 
-static int if_mac(int fd, int ifindex, uint8_t mac[6])
+int dhcp_if_hwaddr(int fd, const char *name, uint8_t mac[6])
 {
 	struct ifreq ifr;
 	memset(&ifr, 0, sizeof(ifr));
-	if (!if_indextoname((unsigned)ifindex, ifr.ifr_name))
-		return -errno;
+	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", name);
 	if (ioctl(fd, SIOCGIFHWADDR, &ifr) < 0)
 		return -errno;
 	memcpy(mac, ifr.ifr_hwaddr.sa_data, 6);
 	return 0;
+}
+
+static int if_mac(int fd, int ifindex, uint8_t mac[6])
+{
+	char name[IF_NAMESIZE];
+	if (!if_indextoname((unsigned)ifindex, name))
+		return -errno;
+	return dhcp_if_hwaddr(fd, name, mac);
 }
 
 int dhcp_arp_probe(struct dhcp_arp *a, int ifindex, uint32_t src_addr, uint32_t addr,

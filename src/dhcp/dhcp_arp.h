@@ -30,6 +30,9 @@ void dhcp_arp_free(struct dhcp_arp *a);
  * -EEXIST: a probe for addr is already running - its callback will come). */
 int dhcp_arp_probe(struct dhcp_arp *a, int ifindex, uint32_t src_addr, uint32_t addr,
 		   unsigned wait_ms, dhcp_arp_cb cb, void *arg);
+/* The hardware (MAC) address of interface name, via any socket fd.
+ * 0 or a negative errno. */
+int dhcp_if_hwaddr(int fd, const char *name, uint8_t mac[6]);
 /* Is a probe for addr running? */
 bool dhcp_arp_pending(const struct dhcp_arp *a, uint32_t addr);
 

@@ -100,6 +100,18 @@ static int rehash(struct dhcp_lease_db *db, size_t nslot)
 	return 0;
 }
 
+/* Rebuild the index at its current size (n only shrank): no allocation. */
+static void reindex(struct dhcp_lease_db *db)
+{
+	memset(db->slot, 0, db->nslot * sizeof(*db->slot));
+	for (size_t i = 0; i < db->n; i++) {
+		size_t k = slot_of(db->v[i].addr, db->nslot);
+		while (db->slot[k])
+			k = (k + 1) & (db->nslot - 1);
+		db->slot[k] = (uint32_t)(i + 1);
+	}
+}
+
 struct dhcp_lease *dhcp_lease_find_addr(struct dhcp_lease_db *db, uint32_t addr)
 {
 	if (!db->nslot)
@@ -222,13 +234,16 @@ size_t dhcp_journal_replay(struct dhcp_lease_db *db, const uint8_t *buf, size_t 
 		struct dhcp_lease rec;
 		if (decode_payload(p, plen, &rec) < 0)
 			break;
-		/* Last record per address wins: the journal is a redo log. */
+		/* Last record per address wins: the journal is a redo log. A
+		 * record for one address too many is skipped, not treated as
+		 * damage: cutting there would also cut the newer records of
+		 * addresses already known (bound leases). */
+		good = r.off;
 		struct dhcp_lease *l = dhcp_lease_get(db, rec.addr);
 		if (!l)
-			break;
+			continue;
 		*l = rec;
 		l->checked = true;
-		good = r.off;
 		nrec++;
 	}
 	*ret_records = nrec;
@@ -280,6 +295,8 @@ static int write_all(int fd, const uint8_t *p, size_t len)
 	return 0;
 }
 
+static int write_pending(struct dhcp_lease_db *db);
+
 void dhcp_lease_db_put(struct dhcp_lease_db *db, const struct dhcp_lease *l)
 {
 	uint8_t rec[DHCP_JOURNAL_REC_MAX + 8];
@@ -294,14 +311,21 @@ void dhcp_lease_db_put(struct dhcp_lease_db *db, const struct dhcp_lease *l)
 		if (cap > PEND_MAX) {
 			/* A batch this large cannot come from one loop turn;
 			 * flush now rather than grow without bound. */
-			if (dhcp_lease_db_sync(db) < 0)
+			if (write_pending(db) < 0) {
+				db->lost = true;
 				return;
+			}
 			cap = db->pend_cap ? db->pend_cap : 16384;
 		}
 		if (cap > db->pend_cap) {
 			uint8_t *p = realloc(db->pend, cap);
-			if (!p)
+			if (!p) {
+				/* The caller will answer as if this were queued:
+				 * hold every reply until compaction rewrites the
+				 * journal from memory. */
+				db->lost = true;
 				return;
+			}
 			db->pend = p;
 			db->pend_cap = cap;
 		}
@@ -313,10 +337,17 @@ void dhcp_lease_db_put(struct dhcp_lease_db *db, const struct dhcp_lease *l)
 
 bool dhcp_lease_db_dirty(const struct dhcp_lease_db *db)
 {
-	return db->pend_len > 0;
+	return db->pend_len > 0 || db->lost;
 }
 
 int dhcp_lease_db_sync(struct dhcp_lease_db *db)
+{
+	int r = write_pending(db);
+	return r < 0 ? r : db->lost ? -EIO : 0;
+}
+
+/* dhcp_lease_db_sync without the lost check (compaction repairs that). */
+static int write_pending(struct dhcp_lease_db *db)
 {
 	if (db->fd < 0 || db->pend_len == 0)
 		return 0;
@@ -340,7 +371,7 @@ bool dhcp_lease_db_should_compact(const struct dhcp_lease_db *db)
 {
 	/* Rewrite when dead records outnumber live ones 4:1 and the file is
 	 * worth the trouble (64 KB). */
-	return db->fd >= 0 && db->journal_bytes > 65536 && db->journal_records > 4 * (db->n + 16);
+	return db->fd >= 0 && (db->lost || (db->journal_bytes > 65536 && db->journal_records > 4 * (db->n + 16)));
 }
 
 static bool keep_entry(const struct dhcp_lease *l, int64_t now, int64_t keep_s)
@@ -360,7 +391,7 @@ int dhcp_lease_db_compact(struct dhcp_lease_db *db, int64_t now, int64_t keep_s)
 
 	if (db->fd < 0 || db->dir_fd < 0)
 		return 0;
-	r = dhcp_lease_db_sync(db);
+	r = write_pending(db);
 	if (r < 0)
 		return r;
 	int fd = openat(db->dir_fd, tmpname, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
@@ -413,14 +444,19 @@ int dhcp_lease_db_compact(struct dhcp_lease_db *db, int64_t now, int64_t keep_s)
 	db->fd = fd;
 	db->journal_bytes = off;
 	db->journal_records = nrec;
+	db->lost = false; /* the image was written from memory */
 	/* Drop the entries that were not kept from memory too, except held
-	 * offers, which are live. */
+	 * offers that are still live (a lapsed one is only a stale hold). The
+	 * index is rebuilt in place: a failed allocation here would leave it
+	 * pointing at moved entries. */
 	size_t w = 0;
 	for (size_t i = 0; i < db->n; i++)
-		if (keep_entry(&db->v[i], now, keep_s) || db->v[i].state == LEASE_OFFERED)
+		if (keep_entry(&db->v[i], now, keep_s) ||
+		    (db->v[i].state == LEASE_OFFERED && db->v[i].expires >= now))
 			db->v[w++] = db->v[i];
 	db->n = w;
-	rehash(db, db->nslot ? db->nslot : 512);
+	if (db->nslot)
+		reindex(db);
 	return db->fd < 0 ? -EIO : 0;
 fail:
 	free(img);

@@ -53,6 +53,8 @@ struct dhcp_lease_db {
 	uint64_t journal_bytes;        /* size of the journal file */
 	size_t journal_records;
 	uint64_t syncs;                /* fdatasync calls, for stats */
+	bool lost;                     /* a put could not be queued: nothing is durable
+					* until dhcp_lease_db_compact rewrites the journal */
 };
 
 const char *dhcp_lease_state_name(uint8_t state);
@@ -73,7 +75,8 @@ struct dhcp_lease *dhcp_lease_get(struct dhcp_lease_db *db, uint32_t addr);
  * durable until dhcp_lease_db_sync). */
 void dhcp_lease_db_put(struct dhcp_lease_db *db, const struct dhcp_lease *l);
 /* Write queued records and fdatasync. 0 (also when nothing was queued) or
- * a negative errno; on error the records stay queued. */
+ * a negative errno; on error the records stay queued. -EIO while a record
+ * was lost (see lost) until the next compaction. */
 int dhcp_lease_db_sync(struct dhcp_lease_db *db);
 bool dhcp_lease_db_dirty(const struct dhcp_lease_db *db);
 /* Rewrite the journal as one record per entry: new file, fsync, rename,
@@ -88,7 +91,8 @@ int dhcp_journal_encode(const struct dhcp_lease *l, uint8_t *out, size_t cap);
 /* Replay a whole journal image into db (which must be initialised).
  * Returns the length of the good prefix (header + whole valid records);
  * *ret_records counts the records applied. A bad header gives 0. Never
- * reads past len; never allocates beyond the db cap. */
+ * reads past len; never allocates beyond the db cap (records for further
+ * addresses are skipped, not cut). */
 size_t dhcp_journal_replay(struct dhcp_lease_db *db, const uint8_t *buf, size_t len, size_t *ret_records);
 
 uint32_t dhcp_crc32(const void *p, size_t len);

@@ -58,11 +58,20 @@ int dhcp_server_conf_parse(struct dhcp_server_conf *c, const char *range, const 
 		snprintf(err, errlen, "dhcp = full needs dhcp-range = FIRST,LAST (e.g. 10.0.0.100,10.0.0.199)");
 		return -EINVAL;
 	}
+	uint64_t total = 0;
 	for (size_t i = 0; i < nv; i += 2) {
 		uint32_t a = ntohl(v[i]), b = ntohl(v[i + 1]);
 		if (a == 0 || b < a || b - a >= DHCP_POOL_SIZE_MAX) {
 			snprintf(err, errlen, "dhcp-range: pool %zu must be FIRST <= LAST with at most %u addresses",
 				 i / 2 + 1, DHCP_POOL_SIZE_MAX);
+			return -EINVAL;
+		}
+		/* Every pool address may need a lease entry: more than the
+		 * table holds would let clients fill it and starve the rest. */
+		total += (uint64_t)(b - a) + 1;
+		if (total > DHCP_LEASE_MAX) {
+			snprintf(err, errlen, "dhcp-range: at most %u addresses in all pools together",
+				 DHCP_LEASE_MAX);
 			return -EINVAL;
 		}
 		c->pool[c->npool].first = a;
@@ -159,25 +168,25 @@ static bool live(const struct dhcp_lease *l, int64_t now)
 	       l->expires > now;
 }
 
-/* May addr go to client w? (It is inside a pool; this checks everything
- * else: our own or another client's fixed address, a live lease, an offer
- * held for someone else, a quarantine.) */
-static bool available(struct dhcp_server *s, uint32_t addr, const struct who *w, int64_t now)
+/* May addr, whose entry is l (NULL: none), go to client w? (It is inside
+ * a pool; this checks everything else: our own or another client's fixed
+ * address, a live lease, an offer held for someone else, a quarantine.) */
+static bool available_l(struct dhcp_server *s, uint32_t addr, const struct dhcp_lease *l,
+			const struct who *w, int64_t now)
 {
-	if (s->reserved && s->reserved(s->ctx, addr, w->mac))
+	if (l && !owned_by(l, w) && live(l, now))
 		return false;
-	struct dhcp_lease *l = dhcp_lease_find_addr(s->db, addr);
-	if (!l)
-		return true;
-	if (owned_by(l, w))
-		return true;
-	return !live(l, now);
+	return !(s->reserved && s->reserved(s->ctx, addr, w->mac));
 }
 
-/* Is the entry at addr untouched by anyone else (never used, or free)? */
-static bool pristine(struct dhcp_server *s, uint32_t addr, const struct who *w)
+static bool available(struct dhcp_server *s, uint32_t addr, const struct who *w, int64_t now)
 {
-	struct dhcp_lease *l = dhcp_lease_find_addr(s->db, addr);
+	return available_l(s, addr, dhcp_lease_find_addr(s->db, addr), w, now);
+}
+
+/* Is entry l (NULL: none) untouched by anyone else (never used, or free)? */
+static bool pristine(const struct dhcp_lease *l, const struct who *w)
+{
 	return !l || l->state == LEASE_FREE || owned_by(l, w);
 }
 
@@ -215,12 +224,13 @@ static const struct dhcp_pool *select_pool(const struct dhcp_server *s, const st
 	uint32_t mask = s->conf.netmask ? s->conf.netmask
 				   : m->giaddr ? htonl(0xffffff00u) : in->if_mask;
 	uint32_t hm = ntohl(mask);
+	/* The mask is set even without a pool: a fixed address or an INFORM
+	 * is still answered on that network. */
+	*ret_mask = mask;
 	for (size_t i = 0; i < s->conf.npool; i++) {
 		const struct dhcp_pool *p = &s->conf.pool[i];
-		if ((p->first & hm) == (ntohl(key) & hm)) {
-			*ret_mask = mask;
+		if ((p->first & hm) == (ntohl(key) & hm))
 			return p;
-		}
 	}
 	return NULL;
 }
@@ -251,29 +261,28 @@ static uint32_t choose(struct dhcp_server *s, const struct dhcp_server_in *in, c
 	if (own && available(s, own->addr, w, now))
 		return own->addr;
 	uint32_t req;
-	if (dhcp_msg_opt_u32(in->m, DHO_REQUESTED_IP, &req) && in_pool(p, req) &&
-	    available(s, req, w, now) && pristine(s, req, w))
-		return req;
+	if (dhcp_msg_opt_u32(in->m, DHO_REQUESTED_IP, &req) && in_pool(p, req)) {
+		struct dhcp_lease *l = dhcp_lease_find_addr(s->db, req);
+		if (pristine(l, w) && available_l(s, req, l, w, now))
+			return req;
+	}
 	uint32_t d = dhcp_server_derived_addr(p, w->mac);
 	uint32_t size = p->last - p->first + 1, start = ntohl(d) - p->first;
-	/* First an address nobody has used, scanning from the derived one,
-	 * so addresses stay stable per MAC as long as the pool allows. */
-	for (uint32_t k = 0; k < size; k++) {
-		uint32_t a = htonl(p->first + (start + k) % size);
-		if (pristine(s, a, w) && available(s, a, w, now))
-			return a;
-	}
-	/* Then the entry whose lease ran out longest ago (RFC 2131 4.3.1
-	 * prefers reusing the least recently used address). */
+	/* One pass: an address nobody has used, scanning from the derived
+	 * one, so addresses stay stable per MAC as long as the pool allows;
+	 * failing that, the entry whose lease ran out longest ago (RFC 2131
+	 * 4.3.1 prefers reusing the least recently used address; ties go to
+	 * the lowest address). */
 	struct dhcp_lease *oldest = NULL;
 	for (uint32_t k = 0; k < size; k++) {
-		uint32_t a = htonl(p->first + k);
-		if (!available(s, a, w, now))
-			continue;
+		uint32_t a = htonl(p->first + (start + k) % size);
 		struct dhcp_lease *l = dhcp_lease_find_addr(s->db, a);
-		if (!l)
+		if (!available_l(s, a, l, w, now))
+			continue;
+		if (pristine(l, w))
 			return a;
-		if (!oldest || l->expires < oldest->expires)
+		if (!oldest || l->expires < oldest->expires ||
+		    (l->expires == oldest->expires && ntohl(a) < ntohl(oldest->addr)))
 			oldest = l;
 	}
 	return oldest ? oldest->addr : 0;
@@ -480,10 +489,19 @@ static void bind_lease(struct dhcp_server *s, const struct dhcp_server_in *in, c
 				dhcp_lease_db_put(s->db, o);
 		}
 	}
+	struct dhcp_lease old = *l;
 	set_owner(l, w, in->id);
 	l->state = LEASE_BOUND;
 	l->expires = in->now + s->conf.lease_time;
 	l->checked = true;
+	/* A repeated REQUEST within the same second changes nothing: no
+	 * record, so a client cannot force one fdatasync per packet by
+	 * repeating itself. (A BOUND entry in memory is what the journal
+	 * holds: every change to one is put.) */
+	if (old.state == LEASE_BOUND && old.expires == l->expires && memcmp(old.mac, l->mac, 6) == 0 &&
+	    old.cid_len == l->cid_len && memcmp(old.cid, l->cid, l->cid_len) == 0 &&
+	    strcmp(old.id, l->id) == 0)
+		return;
 	dhcp_lease_db_put(s->db, l);
 }
 
@@ -498,9 +516,6 @@ static void on_discover(struct dhcp_server *s, const struct dhcp_server_in *in, 
 		/* A registered client's client.conf address: the admin decided,
 		 * no pool and no probe. */
 		addr = in->fixed_addr;
-		if (!p)
-			mask = in->m->giaddr ? (s->conf.netmask ? s->conf.netmask : htonl(0xffffff00u))
-					     : (s->conf.netmask ? s->conf.netmask : in->if_mask);
 	} else {
 		if (!p) {
 			out->why = "no dhcp-range for this network";
@@ -591,8 +606,6 @@ static void on_request(struct dhcp_server *s, const struct dhcp_server_in *in, c
 			nak(s, in, mask, p, "address is not this client's fixed address", out);
 			return;
 		}
-		if (!p)
-			mask = s->conf.netmask ? s->conf.netmask : in->if_mask;
 	} else {
 		if (!p) {
 			out->why = "no dhcp-range for this network";
@@ -638,6 +651,18 @@ static void on_request(struct dhcp_server *s, const struct dhcp_server_in *in, c
 	reply(s, &r, out);
 }
 
+/* Ownerless and unavailable for decline_hold, journaled (DECLINE, or a
+ * conflict probe that got an answer). */
+static void quarantine(struct dhcp_server *s, struct dhcp_lease *l, int64_t now)
+{
+	memset(l->mac, 0, sizeof(l->mac));
+	l->cid_len = 0;
+	l->id[0] = '\0';
+	l->state = LEASE_DECLINED;
+	l->expires = now + s->conf.decline_hold;
+	dhcp_lease_db_put(s->db, l);
+}
+
 static void on_decline(struct dhcp_server *s, const struct dhcp_server_in *in, const struct who *w,
 		       struct dhcp_server_out *out)
 {
@@ -656,13 +681,8 @@ static void on_decline(struct dhcp_server *s, const struct dhcp_server_in *in, c
 		return;
 	}
 	/* RFC 2131 4.3.3: mark the address not available; someone else
-	 * uses it. Quarantined for decline_hold, journaled. */
-	memset(l->mac, 0, sizeof(l->mac));
-	l->cid_len = 0;
-	l->id[0] = '\0';
-	l->state = LEASE_DECLINED;
-	l->expires = in->now + s->conf.decline_hold;
-	dhcp_lease_db_put(s->db, l);
+	 * uses it. */
+	quarantine(s, l, in->now);
 	out->addr = req;
 	out->why = "address declined, quarantined";
 }
@@ -692,8 +712,6 @@ static void on_inform(struct dhcp_server *s, const struct dhcp_server_in *in, st
 		out->why = "INFORM without ciaddr";
 		return;
 	}
-	if (!p)
-		mask = s->conf.netmask ? s->conf.netmask : in->if_mask;
 	/* RFC 2131 4.3.5: an ACK with parameters, no yiaddr, no lease time. */
 	struct reply_ctx r;
 	fill_ctx(s, in, mask, p, &r);
@@ -716,6 +734,14 @@ void dhcp_server_handle(struct dhcp_server *s, const struct dhcp_server_in *in, 
 	/* Ethernet clients only: chaddr is the MAC we key leases by. */
 	if (m->op != BOOTREQUEST || m->htype != 1 || m->hlen != 6) {
 		out->why = "not an Ethernet BOOTREQUEST";
+		return;
+	}
+	/* giaddr is where the reply goes (to port 67, routed): a relay has a
+	 * unicast address, so anything else would turn us into a reflector
+	 * towards a broadcast, multicast or loopback destination. */
+	uint32_t gi = ntohl(m->giaddr);
+	if (m->giaddr && (gi >= 0xe0000000u || (gi >> 24) == 127 || (gi >> 24) == 0)) {
+		out->why = "giaddr is not a unicast address";
 		return;
 	}
 	who_of(m, &w);
@@ -752,11 +778,6 @@ void dhcp_server_probe_result(struct dhcp_server *s, uint32_t addr, bool in_use,
 	}
 	/* Someone answered for an address we never gave out: quarantine it
 	 * exactly like a DECLINE, so the retry picks another one. */
-	memset(l->mac, 0, sizeof(l->mac));
-	l->cid_len = 0;
-	l->id[0] = '\0';
-	l->state = LEASE_DECLINED;
-	l->expires = now + s->conf.decline_hold;
+	quarantine(s, l, now);
 	l->checked = true;
-	dhcp_lease_db_put(s->db, l);
 }

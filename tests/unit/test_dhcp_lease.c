@@ -256,12 +256,16 @@ static void test_compaction(void **state)
 	dhcp_lease_db_put(&db, l);
 	l = dhcp_lease_get(&db, htonl(0x0a000064u));
 	*l = mk(0x64, LEASE_OFFERED, 100000, "");
+	l = dhcp_lease_get(&db, htonl(0x0a000065u));
+	*l = mk(0x65, LEASE_OFFERED, 99999, "");
 	assert_true(dhcp_lease_db_should_compact(&db));
 	assert_int_equal(dhcp_lease_db_compact(&db, 100000, 3600), 0);
 	assert_false(dhcp_lease_db_should_compact(&db));
 	assert_int_equal(db.journal_records, 20);
 	assert_non_null(dhcp_lease_find_addr(&db, htonl(0x0a000064u))); /* live offer kept in memory */
 	assert_null(dhcp_lease_find_addr(&db, htonl(0x0a000063u)));
+	assert_null(dhcp_lease_find_addr(&db, htonl(0x0a000065u))); /* lapsed offer dropped */
+	assert_non_null(dhcp_lease_find_addr(&db, htonl(0x0a000001u))); /* index rebuilt */
 	/* Appends go to the new file. */
 	l = dhcp_lease_get(&db, htonl(0x0a000041u));
 	*l = mk(0x41, LEASE_BOUND, 5, "");
@@ -301,6 +305,35 @@ static void test_cap(void **state)
 	assert_null(dhcp_lease_get(&db, htonl(0x0c000001u)));
 	assert_non_null(dhcp_lease_find_addr(&db, htonl(0x0b000001u)));
 	dhcp_lease_db_fini(&db);
+
+	/* A journal naming one address too many: that record is skipped, the
+	 * ones after it (a known address rebound) still apply, nothing is cut. */
+	size_t cap = DHCP_JOURNAL_HDR_LEN + (DHCP_LEASE_MAX + 2) * (DHCP_JOURNAL_REC_MAX + 8), off;
+	uint8_t *img = malloc(cap);
+	assert_non_null(img);
+	memcpy(img, DHCP_JOURNAL_MAGIC, DHCP_JOURNAL_HDR_LEN);
+	off = DHCP_JOURNAL_HDR_LEN;
+	for (uint32_t i = 0; i <= DHCP_LEASE_MAX; i++) {
+		struct dhcp_lease l = mk(2, LEASE_RELEASED, 10, "");
+		l.addr = htonl(0x0b000000u + i + 1);
+		int n = dhcp_journal_encode(&l, img + off, cap - off);
+		assert_true(n > 0);
+		off += (size_t)n;
+	}
+	struct dhcp_lease last = mk(2, LEASE_BOUND, 99, "");
+	last.addr = htonl(0x0b000001u);
+	int n = dhcp_journal_encode(&last, img + off, cap - off);
+	assert_true(n > 0);
+	off += (size_t)n;
+	size_t nrec;
+	dhcp_lease_db_init(&db);
+	assert_int_equal(dhcp_journal_replay(&db, img, off, &nrec), off);
+	assert_int_equal(nrec, DHCP_LEASE_MAX + 1);
+	assert_int_equal(db.n, DHCP_LEASE_MAX);
+	assert_null(dhcp_lease_find_addr(&db, htonl(0x0b000000u + DHCP_LEASE_MAX + 1)));
+	assert_int_equal(dhcp_lease_find_addr(&db, htonl(0x0b000001u))->state, LEASE_BOUND);
+	dhcp_lease_db_fini(&db);
+	free(img);
 }
 
 int main(void)

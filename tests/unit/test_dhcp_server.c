@@ -7,6 +7,7 @@
  * binding OFFER, option 55 order and the maximum message size. */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -342,6 +343,28 @@ static void test_renew_rebind(void **state)
 	assert_int_equal(out.type, DHCPNAK);
 }
 
+/* The same REQUEST again in the same second changes nothing and queues
+ * no journal record (no fdatasync per repeated packet); a later one does. */
+static void test_repeat_request_no_record(void **state)
+{
+	(void)state;
+	db.fd = open("/dev/null", O_WRONLY | O_CLOEXEC);
+	assert_true(db.fd >= 0);
+	uint32_t a = lease_for(14, NOW);
+	size_t queued = db.pend_len;
+	assert_true(queued > 0);
+	struct mk r = { .type = DHCPREQUEST, .mac_last = 14, .ciaddr = a };
+	mk_req(&r);
+	run(NOW);
+	assert_int_equal(out.type, DHCPACK);
+	assert_true(out.durable);
+	assert_int_equal(db.pend_len, queued);
+	run(NOW + 1);
+	assert_int_equal(out.type, DHCPACK);
+	assert_true(db.pend_len > queued);
+	assert_int_equal(dhcp_lease_find_addr(&db, a)->expires, NOW + 1 + 3600);
+}
+
 static void test_decline_quarantine(void **state)
 {
 	(void)state;
@@ -594,6 +617,11 @@ static void test_conf_parse(void **state)
 	assert_int_equal(dhcp_server_conf_parse(&c, "10.0.0.1,10.0.0.2", "", "x", "", 0, err, sizeof(err)), -EINVAL);
 	assert_int_equal(dhcp_server_conf_parse(&c, "10.0.0.1,10.0.0.2", "", "", "1.1.1.1,2.2.2.2,3.3.3.3,4.4.4.4,5.5.5.5", 0, err, sizeof(err)), -EINVAL);
 	assert_int_equal(dhcp_server_conf_parse(&c, "10.0.0.1,10.2.0.2", "", "", "", 0, err, sizeof(err)), -EINVAL);
+	/* Each pool fits, together they exceed the lease table. */
+	assert_int_equal(dhcp_server_conf_parse(&c, "10.0.0.1,10.0.255.255,10.1.0.1,10.1.0.2", "", "", "", 0, err,
+						sizeof(err)), -EINVAL);
+	assert_int_equal(dhcp_server_conf_parse(&c, "10.0.0.1,10.0.255.255,10.1.0.1,10.1.0.1", "", "", "", 0, err,
+						sizeof(err)), 0);
 	assert_int_equal(dhcp_server_conf_parse(&c, "10.0.0.1, 10.0.0.20", "255.255.255.0", "10.0.0.254",
 						"10.0.0.53, 9.9.9.9", 0, err, sizeof(err)), 0);
 	assert_int_equal(c.npool, 1);
@@ -613,6 +641,14 @@ static void test_not_ethernet(void **state)
 	req.msg_type = DHCPOFFER;
 	run(NOW);
 	assert_int_equal(out.v, DHCP_V_DROP);
+	/* A giaddr that is no relay's unicast address: no reflected reply. */
+	const uint32_t bad_gi[] = { ip4(255, 255, 255, 255), ip4(224, 0, 0, 1), ip4(127, 0, 0, 1), ip4(0, 0, 0, 5) };
+	for (size_t i = 0; i < sizeof(bad_gi) / sizeof(bad_gi[0]); i++) {
+		struct mk g = { .type = DHCPDISCOVER, .mac_last = 49, .giaddr = bad_gi[i] };
+		mk_req(&g);
+		run(NOW);
+		assert_int_equal(out.v, DHCP_V_DROP);
+	}
 }
 
 int main(void)
@@ -636,6 +672,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_pi4_and_kernel_same_address, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_param_order_and_maxmsg, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_client_id, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_repeat_request_no_record, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_conf_parse, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_not_ethernet, setup, teardown),
 	};
