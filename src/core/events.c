@@ -23,7 +23,7 @@ static const char *const type_names[BEV_MAX] = {
 	[BEV_TFTP_PROBE] = "tftp-probe",   [BEV_TFTP_NOT_FOUND] = "tftp-not-found",
 	[BEV_TFTP_FAILED] = "tftp-failed", [BEV_NFS_MOUNT] = "nfs-mount",
 	[BEV_NFS_DENIED] = "nfs-denied",   [BEV_NFS_INIT_READ] = "nfs-init-read",
-	[BEV_CHECKIN] = "checkin",
+	[BEV_CHECKIN] = "checkin",         [BEV_DHCP_CONTESTED] = "dhcp-contested",
 };
 
 const char *events_type_name(enum boot_event_type t)

@@ -23,6 +23,7 @@ enum boot_event_type {
 	BEV_NFS_DENIED,       /* MOUNT/NFS access refused (detail) */
 	BEV_NFS_INIT_READ,    /* first read of /sbin/init or the init binary */
 	BEV_CHECKIN,          /* the client's check-in call at the end of boot */
+	BEV_DHCP_CONTESTED,   /* a DISCOVER with another MAC claimed a registered Pi */
 	BEV_MAX
 };
 

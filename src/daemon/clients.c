@@ -78,6 +78,18 @@ static int client_key(void *user, const char *section, const char *name, const c
 			why = "bad image name";
 		else
 			snprintf(cl->image, sizeof(cl->image), "%s", value);
+	} else if (!strcmp(name, "tftp-prefix")) {
+		/* One path component the EEPROM puts before every file name
+		 * (TFTP_PREFIX=1, TFTP_PREFIX_STR): letters, digits, '-', '_', '.'. */
+		size_t n = strlen(value);
+		if (n == 0 || n >= sizeof(cl->tftp_prefix) || !strcmp(value, ".") || !strcmp(value, ".."))
+			why = "tftp-prefix must be 1 to 63 characters";
+		for (const char *p = value; !why && *p; p++)
+			if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
+			      *p == '-' || *p == '_' || *p == '.'))
+				why = "tftp-prefix may only hold letters, digits, '-', '_' and '.'";
+		if (!why)
+			snprintf(cl->tftp_prefix, sizeof(cl->tftp_prefix), "%s", value);
 	} else if (!strcmp(name, "layout")) {
 		if (strcmp(value, "overlay") && strcmp(value, "copy") && *value)
 			why = "layout must be overlay or copy";
@@ -193,9 +205,22 @@ void clients_carry_state(struct clients *new_reg, const struct clients *old)
 {
 	for (size_t i = 0; i < new_reg->n; i++) {
 		const struct client *o = clients_find_id(old, new_reg->v[i].id);
-		if (o) {
-			new_reg->v[i].answered_ms = o->answered_ms;
-			new_reg->v[i].bound_addr = o->bound_addr;
+		struct client *n = &new_reg->v[i];
+		if (!o)
+			continue;
+		n->answered_ms = o->answered_ms;
+		memcpy(n->answer_mac, o->answer_mac, 6);
+		n->answer_has_serial = o->answer_has_serial;
+		n->answer_serial = o->answer_serial;
+		memcpy(n->contested_mac, o->contested_mac, 6);
+		n->contested = o->contested;
+		/* A binding survives the reload only while the MAC it was made
+		 * with is still this Pi's MAC. */
+		if (o->bound_addr && (!n->has_mac || (o->has_bound_mac && !memcmp(o->bound_mac, n->mac, 6)))) {
+			n->bound_addr = o->bound_addr;
+			n->has_bound_mac = o->has_bound_mac;
+			memcpy(n->bound_mac, o->bound_mac, 6);
+			n->verified_ms = o->verified_ms;
 		}
 	}
 }
@@ -230,6 +255,106 @@ struct client *clients_find_serial(const struct clients *c, uint32_t serial)
 		if (c->v[i].has_serial && c->v[i].serial == serial)
 			return &c->v[i];
 	return NULL;
+}
+
+struct client *clients_find_prefix(const struct clients *c, const char *prefix)
+{
+	for (size_t i = 0; i < c->n; i++)
+		if (c->v[i].tftp_prefix[0] && strcmp(c->v[i].tftp_prefix, prefix) == 0)
+			return &c->v[i];
+	return NULL;
+}
+
+bool clients_pi3_mac_fits(const uint8_t mac[6], uint32_t serial)
+{
+	return mac[0] == 0xb8 && mac[1] == 0x27 && mac[2] == 0xeb &&
+	       ((uint32_t)mac[3] << 16 | (uint32_t)mac[4] << 8 | mac[5]) == (serial & 0xffffffu);
+}
+
+struct client *clients_find_pi3_mac(const struct clients *c, const uint8_t mac[6])
+{
+	struct client *found = NULL;
+	for (size_t i = 0; i < c->n; i++) {
+		if (!c->v[i].has_serial || !clients_pi3_mac_fits(mac, c->v[i].serial))
+			continue;
+		if (found)
+			return NULL; /* two serials share the low 24 bits: ambiguous */
+		found = &c->v[i];
+	}
+	return found;
+}
+
+int client_conf_set(const char *data_dir, const char *id, const char *key, const char *value)
+{
+	char dir[4096], path[4200], tmp[4200];
+	char *old = NULL;
+	size_t oldlen = 0;
+	if (snprintf(dir, sizeof(dir), "%s/clients/%s", data_dir, id) >= (int)sizeof(dir))
+		return -ENAMETOOLONG;
+	snprintf(path, sizeof(path), "%s/client.conf", dir);
+	snprintf(tmp, sizeof(tmp), "%s/.client.conf.tmp", dir);
+	FILE *in = fopen(path, "re");
+	if (in) {
+		/* Registries are small; a bigger file is not ours to rewrite. */
+		old = malloc(65536);
+		if (!old) {
+			fclose(in);
+			return -ENOMEM;
+		}
+		oldlen = fread(old, 1, 65535, in);
+		bool big = !feof(in);
+		fclose(in);
+		if (big) {
+			free(old);
+			return -EFBIG;
+		}
+		old[oldlen] = '\0';
+	}
+	FILE *out = fopen(tmp, "we");
+	if (!out) {
+		int e = errno;
+		free(old);
+		return -e;
+	}
+	size_t klen = strlen(key);
+	bool written = false;
+	for (char *line = old, *next; line && *line; line = next) {
+		next = strchr(line, '\n');
+		size_t n = next ? (size_t)(next - line) : strlen(line);
+		if (next)
+			next++;
+		const char *p = line;
+		while (*p == ' ' || *p == '\t')
+			p++;
+		bool same = !strncmp(p, key, klen) && (p[klen] == ' ' || p[klen] == '\t' || p[klen] == '=');
+		if (same) {
+			if (!written)
+				fprintf(out, "%s = %s\n", key, value);
+			written = true;
+			continue;
+		}
+		fwrite(line, 1, n, out);
+		fputc('\n', out);
+	}
+	if (!written)
+		fprintf(out, "%s = %s\n", key, value);
+	free(old);
+	int bad = ferror(out);
+	if (fflush(out) != 0 || fsync(fileno(out)) != 0)
+		bad = 1;
+	if (fclose(out) != 0)
+		bad = 1;
+	if (bad || rename(tmp, path) < 0) {
+		int e = errno ? errno : EIO;
+		unlink(tmp);
+		return -e;
+	}
+	int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dfd >= 0) {
+		fsync(dfd);
+		close(dfd);
+	}
+	return 0;
 }
 
 /* --- discovered.tsv: "id mac serial board_rev model first last" --- */
@@ -306,6 +431,24 @@ int discovery_note(struct discovery *d, const struct discovered *seen)
 	d->v[d->n++] = *seen;
 	d->dirty = true;
 	return 1;
+}
+
+int discovery_note_limited(struct discovery *d, const struct discovered *seen, time_t now)
+{
+	for (size_t i = 0; i < d->n; i++)
+		if (strcmp(d->v[i].id, seen->id) == 0)
+			return discovery_note(d, seen);
+	if (now / 60 != d->rate_minute) {
+		d->rate_minute = now / 60;
+		d->rate_new = 0;
+		d->rate_logged = false;
+	}
+	if (d->rate_new >= DISCOVERY_NEW_PER_MIN)
+		return -EAGAIN;
+	int r = discovery_note(d, seen);
+	if (r == 1)
+		d->rate_new++;
+	return r;
 }
 
 int discovery_flush(struct discovery *d)

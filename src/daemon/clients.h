@@ -21,10 +21,21 @@ struct client {
 	uint32_t address;      /* network order; 0 = not fixed */
 	char image[64];
 	char layout[16];
+	char tftp_prefix[64];  /* EEPROM TFTP_PREFIX=1: TFTP_PREFIX_STR, "" = none */
 
 	/* runtime, not from the file */
 	uint64_t answered_ms;  /* monotonic time of the last boot answer, 0 = never */
+	uint8_t answer_mac[6]; /* the MAC that boot answer went to */
+	bool answer_has_serial;
+	uint32_t answer_serial; /* the serial that DISCOVER showed, if any */
 	uint32_t bound_addr;   /* address that booted as this id */
+	bool has_bound_mac;
+	uint8_t bound_mac[6];  /* its MAC when it was bound */
+	uint64_t verified_ms;  /* when bound_addr's neighbour MAC was last checked */
+	uint8_t contested_mac[6]; /* last foreign MAC that claimed this Pi (logged once) */
+	bool contested;
+	bool unavailable;      /* its root failed to mount: not exported */
+	char unavailable_why[160];
 };
 
 struct clients {
@@ -43,6 +54,20 @@ void clients_free(struct clients *c);
 struct client *clients_find_id(const struct clients *c, const char *id);
 struct client *clients_find_mac(const struct clients *c, const uint8_t mac[6]);
 struct client *clients_find_serial(const struct clients *c, uint32_t serial);
+/* The client whose tftp-prefix is prefix (EEPROM TFTP_PREFIX=1), or NULL. */
+struct client *clients_find_prefix(const struct clients *c, const char *prefix);
+/* A Pi 3B ROM shows only its MAC, b8:27:eb + the serial's low 24 bits
+ * (protocol reference, identifying Pis): the one client whose serial fits
+ * that MAC, or NULL (none, or more than one). */
+struct client *clients_find_pi3_mac(const struct clients *c, const uint8_t mac[6]);
+/* Whether a Pi 3 MAC and a serial belong to the same board. */
+bool clients_pi3_mac_fits(const uint8_t mac[6], uint32_t serial);
+
+/* Record a learned name of a Pi in DATA/clients/<id>/client.conf: set key
+ * (serial or mac) to value, replacing an existing line for that key and
+ * keeping every other line. Atomic (temporary file, fsync, rename, fsync
+ * of the directory). 0 or a negative errno. */
+int client_conf_set(const char *data_dir, const char *id, const char *key, const char *value);
 
 /* Parse one client.conf (exposed for tests). dir_id is the directory name;
  * it must agree with serial/mac in the file. 0 or -1 with err filled. */
@@ -65,6 +90,9 @@ struct discovery {
 	struct discovered *v;
 	size_t n, cap;
 	bool dirty;
+	time_t rate_minute;   /* discovery_note_limited's current minute */
+	unsigned rate_new;    /* new Pis recorded in it */
+	bool rate_logged;     /* the flood warning was logged */
 };
 
 #define DISCOVERY_MAX 4096
@@ -73,6 +101,11 @@ int discovery_load(struct discovery *d, const char *data_dir);
 /* Record a sighting. Returns 1 when the Pi is new (log it with the
  * command to register it), 0 when already known, negative on error. */
 int discovery_note(struct discovery *d, const struct discovered *seen);
+/* Like discovery_note, but at most DISCOVERY_NEW_PER_MIN new Pis a minute
+ * are recorded (a flood of forged DISCOVERs with random serials must not
+ * fill the list or the disk): returns -EAGAIN when over that rate. */
+int discovery_note_limited(struct discovery *d, const struct discovered *seen, time_t now);
+#define DISCOVERY_NEW_PER_MIN 32
 /* Write the file atomically (tmp + rename) if anything changed. */
 int discovery_flush(struct discovery *d);
 void discovery_free(struct discovery *d);

@@ -19,6 +19,7 @@
 
 #include "core/log.h"
 #include "daemon/dhcp_full.h"
+#include "daemon/pi_trust.h"
 #include "dhcp/dhcp_arp.h"
 #include "dhcp/dhcp_lease.h"
 #include "dhcp/dhcp_proxy.h"
@@ -151,7 +152,7 @@ static struct client *find_client(struct dhcp_full *f, const struct dhcp_msg *m,
 				  bool firmware)
 {
 	struct daemon *d = f->d;
-	struct client *c = firmware ? dhcp_service_lookup(d, pi) : NULL;
+	struct client *c = firmware ? daemon_lookup_pi(d, pi) : NULL;
 	if (!c)
 		c = clients_find_mac(&d->clients, m->chaddr);
 	if (!c) {
@@ -186,6 +187,10 @@ static void process(struct dhcp_full *f, const struct dhcp_msg *m, const uint8_t
 	bool firmware = pi.is_pi || (dhcp_msg_has_opt(m, DHO_CLIENT_GUID) &&
 				     (pi.gen != PI_GEN_UNKNOWN || pi.has_serial) && pi.pi_oui);
 	struct client *c = find_client(f, m, &pi, firmware);
+	/* Another MAC claiming a registered Pi gets neither its boot answer
+	 * nor its fixed address (README, "Security"). */
+	if (firmware && c && tries == 0 && daemon_claim(d, c, m->chaddr, pi.has_serial, pi.serial) == PI_CLAIM_CONTESTED)
+		return;
 	if (firmware && !c && m->msg_type == DHCPDISCOVER && tries == 0)
 		dhcp_service_note_unknown(d, &pi);
 	bool boot = firmware && (c || d->cfg.answer == ANSWER_ALL);
@@ -302,8 +307,6 @@ static void process(struct dhcp_full *f, const struct dhcp_msg *m, const uint8_t
 		snprintf(o->ev.detail, sizeof(o->ev.detail), "%s %s", dhcp_type_name(out->type),
 			 boot ? "with boot answer" : "");
 	}
-	if (boot && c)
-		c->answered_ms = ev_now(d->loop);
 	if (boot && out->type == DHCPOFFER) {
 		/* The same boot event as the proxy answer, for the fleet view. */
 		struct boot_event e;

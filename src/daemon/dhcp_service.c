@@ -7,6 +7,7 @@
  * their answer after a delay (protocol reference 2.4); a newer DISCOVER
  * from the same MAC replaces a reply still waiting, so state is keyed by
  * chaddr, never by xid (every Pi 3 uses xid 0x26f30339). */
+#include <dirent.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,6 +20,7 @@
 #include "dhcp/dhcp_pi.h"
 #include "dhcp/dhcp_proxy.h"
 #include "daemon/dhcp_full.h"
+#include "daemon/pi_trust.h"
 
 #define PENDING_MAX 1024
 
@@ -117,12 +119,56 @@ static void schedule_reply(struct dhcp_service *s, const uint8_t mac[6], const u
 
 static struct client *lookup(struct daemon *d, const struct pi_ident *pi)
 {
-	struct client *c = clients_find_id(&d->clients, pi->id);
-	if (!c)
-		c = clients_find_mac(&d->clients, pi->mac);
-	if (!c && pi->has_serial)
-		c = clients_find_serial(&d->clients, pi->serial);
-	return c;
+	return daemon_lookup_pi(d, pi);
+}
+
+/* The default image for a registration hint: DATA/boot/.pinetboot-image
+ * (written by `image import` / `image default`), else the only image. */
+void daemon_default_image(const struct daemon *d, char *out, size_t cap)
+{
+	char path[4200];
+	out[0] = '\0';
+	snprintf(path, sizeof(path), "%s/boot/.pinetboot-image", d->cfg.data_dir);
+	FILE *f = fopen(path, "re");
+	if (f) {
+		if (fgets(out, (int)cap, f))
+			out[strcspn(out, "\r\n")] = '\0';
+		fclose(f);
+		for (char *p = out; *p; p++)
+			if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
+			      *p == '-' || *p == '_' || *p == '.'))
+				out[0] = '\0';
+		if (out[0])
+			return;
+	}
+	snprintf(path, sizeof(path), "%s/images", d->cfg.data_dir);
+	DIR *dir = opendir(path);
+	if (!dir)
+		return;
+	struct dirent *de;
+	int n = 0;
+	while ((de = readdir(dir))) {
+		if (de->d_name[0] == '.')
+			continue;
+		if (n++ == 0)
+			snprintf(out, cap, "%.63s", de->d_name);
+	}
+	closedir(dir);
+	if (n != 1)
+		out[0] = '\0';
+}
+
+void daemon_register_hint(const struct daemon *d, const char *id, char *out, size_t cap)
+{
+	char img[64];
+	daemon_default_image(d, img, sizeof(img));
+	if (img[0])
+		snprintf(out, cap, "sudo pinetboot add %s --image %s --data %s && sudo kill -HUP <pid of pinetboot serve>",
+			 id, img, d->cfg.data_dir);
+	else
+		snprintf(out, cap, "sudo pinetboot image import NAME --from SOURCE --data %s, then "
+			 "sudo pinetboot add %s --image NAME --data %s && sudo kill -HUP <pid of pinetboot serve>",
+			 d->cfg.data_dir, id, d->cfg.data_dir);
 }
 
 static void note_unknown(struct daemon *d, const struct pi_ident *pi)
@@ -145,20 +191,39 @@ static void note_unknown(struct daemon *d, const struct pi_ident *pi)
 	e.has_mac = true;
 	snprintf(e.detail, sizeof(e.detail), "%s", x.model);
 	events_emit(d->bus, &e);
-	if (discovery_note(&d->disc, &x) == 1) {
-		char mac[18];
+	/* Written by the housekeeping timer (every 10 s), never per packet,
+	 * and at most DISCOVERY_NEW_PER_MIN new Pis a minute: a flood of
+	 * forged DISCOVERs with random serials costs one write per 10 s. */
+	int r = discovery_note_limited(&d->disc, &x, x.last_seen);
+	if (r == 1) {
+		char mac[18], hint[700];
 		dhcp_mac_str(pi->mac, mac);
-		log_info("dhcp", "new unregistered Pi %s (%s, mac %s)%s; to register it: "
-			 "mkdir -p %s/clients/%s && echo 'mac = %s' > %s/clients/%s/client.conf "
-			 "&& kill -HUP <pid of pinetboot serve>",
-			 pi->id, x.model, mac, d->cfg.answer == ANSWER_ALL ? " answered with the shared boot files" : " not answered (answer = known)",
-			 d->cfg.data_dir, pi->id, mac, d->cfg.data_dir, pi->id);
-		/* A new Pi is rare and worth keeping at once; later sightings
-		 * are written by the housekeeping timer. */
-		int r = discovery_flush(&d->disc);
-		if (r < 0)
-			log_warn("dhcp", "cannot write %s: %s", d->disc.path, strerror(-r));
+		daemon_register_hint(d, pi->id, hint, sizeof(hint));
+		log_info("dhcp", "new unregistered Pi %s (%s, mac %s)%s; to register it: %s", pi->id, x.model, mac,
+			 d->cfg.answer == ANSWER_ALL ? " answered with the shared boot files" : " not answered (answer = known)",
+			 hint);
+	} else if (r == -EAGAIN && !d->disc.rate_logged) {
+		d->disc.rate_logged = true;
+		log_warn("dhcp", "more than %d new unregistered Pis this minute: not recording more (a DISCOVER flood?)",
+			 DISCOVERY_NEW_PER_MIN);
 	}
+}
+
+/* RFC 2131 4.1: a relayed reply goes to giaddr. An address that is zero,
+ * broadcast, loopback, multicast or the broadcast of one of our own
+ * networks is no relay agent: such a reply would be broadcast or looped
+ * back on the server, so the request is dropped. */
+bool daemon_giaddr_ok(const struct daemon *d, uint32_t giaddr)
+{
+	uint32_t h = ntohl(giaddr);
+	if (h == 0 || h == 0xffffffffu || (h >> 24) == 127 || (h >> 28) == 0xe || (h >> 28) == 0xf)
+		return false;
+	for (size_t i = 0; i < d->ifs.n; i++) {
+		const struct net_iface *ifc = &d->ifs.v[i];
+		if (giaddr == ifc->addr || giaddr == (ifc->addr | ~ifc->mask))
+			return false;
+	}
+	return true;
 }
 
 static void handle(struct dhcp_service *s, const uint8_t *buf, size_t len,
@@ -191,7 +256,15 @@ static void handle(struct dhcp_service *s, const uint8_t *buf, size_t len,
 			  pi.is_pxe ? "PXE client that is not a Raspberry Pi" : "not a PXE boot request");
 		return;
 	}
+	if (m->giaddr && !daemon_giaddr_ok(d, m->giaddr)) {
+		char a[16];
+		log_warn("dhcp", "%s: dropping DISCOVER relayed from giaddr %s: not a relay agent address", mac,
+			 net_ntoa(m->giaddr, a));
+		return;
+	}
 	struct client *c = lookup(d, &pi);
+	if (c && daemon_claim(d, c, m->chaddr, pi.has_serial, pi.serial) == PI_CLAIM_CONTESTED)
+		return;
 	if (!c) {
 		note_unknown(d, &pi);
 		if (d->cfg.answer != ANSWER_ALL) {
@@ -218,8 +291,6 @@ static void handle(struct dhcp_service *s, const uint8_t *buf, size_t len,
 		ifindex = ifc->index;
 	}
 	unsigned delay = dhcp_proxy_delay_ms(&pi, d->cfg.pi3_reply_delay_ms);
-	if (c)
-		c->answered_ms = ev_now(d->loop);
 	const char *model = pi.has_rev ? pi_board_model(pi.board_rev) : NULL;
 	log_info("dhcp", "%s %s%s%s (%s) on %s: boot answer, TFTP %s%s", mac, pi.id,
 		 c && c->name[0] ? " " : "", c ? c->name : "", model ? model : pi_gen_name(pi.gen),

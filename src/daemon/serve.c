@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <net/if.h>
 #include <unistd.h>
 
 #include "cli/cli.h"
@@ -16,6 +17,7 @@
 #include "provision/provision.h"
 #include "daemon/daemon.h"
 #include "daemon/dhcp_full.h"
+#include "daemon/pi_trust.h"
 #include "dhcp/dhcp_pi.h"
 #include "nfs/nfs_server.h"
 #include "fleet/fleet.h"
@@ -117,102 +119,76 @@ static void tftp_limits_from(const struct config *c, struct tftp_limits *l)
 	l->give_up_s = c->tftp_give_up_s;
 }
 
-static void fill_vars(const struct client *c, struct tftp_vars *v)
+/* An overlay client whose root is not a mount point is not exported: its
+ * files would be the empty mount point, and a Pi writing there would write
+ * into the server's own data dir. Says which and why. */
+static void check_roots(struct daemon *d)
 {
-	snprintf(v->id, sizeof(v->id), "%s", c->id);
-	if (c->has_serial)
-		snprintf(v->serial, sizeof(v->serial), "%08x", c->serial);
-	if (c->has_mac)
-		dhcp_mac_str(c->mac, v->mac);
-	snprintf(v->name, sizeof(v->name), "%s", c->name);
-}
-
-/* The access rule for a client's files and exports (README, "Who may read
- * what"): the client's fixed address, an admin network, the address whose
- * MAC in the kernel's neighbour table is the client's MAC, or the address
- * that first asked for the Pi's files within bind-window-s after pinetboot
- * gave that Pi its boot answer. With dhcp = off pinetboot never answers, so
- * the first address to ask is bound (trust on first use), and logged.
- * Returns 1 allowed, 0 unknown id, -1 refused (why filled). */
-int daemon_client_access(struct daemon *d, const char *id, uint32_t addr, char *why, size_t whylen)
-{
-	struct client *c = clients_find_id(&d->clients, id);
-	char a[16];
-	uint8_t mac[6];
-	if (!c)
-		return 0;
-	if ((c->address && c->address == addr) || config_is_admin(&d->cfg, addr) || c->bound_addr == addr)
-		return 1;
-	if (c->has_mac && !c->address && net_neigh_mac(addr, mac) == 0 && memcmp(mac, c->mac, 6) == 0) {
-		log_info("serve", "%s: %s is this Pi (its MAC), bound", id, net_ntoa(addr, a));
-		c->bound_addr = addr;
-		return 1;
-	}
-	uint64_t now = ev_now(d->loop);
-	bool fresh = c->answered_ms && now - c->answered_ms < (uint64_t)d->cfg.bind_window_s * 1000u;
-	if (!c->address && (fresh || (d->cfg.dhcp == DHCP_OFF && !c->bound_addr))) {
-		log_info("serve", "%s: files now served to %s (%s)", id, net_ntoa(addr, a),
-			 fresh ? "it asked right after its boot answer" : "first to ask, dhcp = off");
-		c->bound_addr = addr;
-		c->answered_ms = 0;
-		return 1;
-	}
-	char b[16];
-	net_ntoa(addr, a);
-	if (c->address)
-		snprintf(why, whylen, "request from %s, client.conf says %s", a, net_ntoa(c->address, b));
-	else if (c->bound_addr)
-		snprintf(why, whylen, "request from %s, client booted from %s", a, net_ntoa(c->bound_addr, b));
-	else
-		snprintf(why, whylen, "request from %s, no recent boot answer for this Pi", a);
-	return -1;
-}
-
-enum tftp_auth daemon_authorize(void *ctx, const char *id, uint32_t addr, struct tftp_vars *vars)
-{
-	struct daemon *d = ctx;
-	char why[160];
-	int r = daemon_client_access(d, id, addr, why, sizeof(why));
-	if (r == 0)
-		return TFTP_AUTH_UNKNOWN;
-	fill_vars(clients_find_id(&d->clients, id), vars);
-	if (r > 0)
-		return TFTP_AUTH_OK;
-	log_warn("tftp", "%s: refused files: %s", id, why);
-	return TFTP_AUTH_DENIED;
-}
-
-void daemon_vars_for_addr(void *ctx, uint32_t addr, struct tftp_vars *vars)
-{
-	struct daemon *d = ctx;
 	for (size_t i = 0; i < d->clients.n; i++) {
-		const struct client *c = &d->clients.v[i];
-		if ((c->address && c->address == addr) || c->bound_addr == addr) {
-			fill_vars(c, vars);
-			return;
+		struct client *c = &d->clients.v[i];
+		c->unavailable = false;
+		if (strcmp(c->layout, "copy") == 0 || (!c->image[0] && strcmp(c->layout, "overlay") != 0))
+			continue;
+		char dir[4200], root[4300];
+		struct stat a, b;
+		snprintf(dir, sizeof(dir), "%.4000s/clients/%s", d->cfg.data_dir, c->id);
+		snprintf(root, sizeof(root), "%s/root", dir);
+		const char *why = NULL;
+		if (stat(dir, &a) < 0 || stat(root, &b) < 0)
+			why = "clients/<id>/root is missing";
+		else if (geteuid() != 0)
+			continue; /* unprivileged test runs mount nothing */
+		else if (a.st_dev == b.st_dev)
+			why = "its overlay root failed to mount (see the error above)";
+		if (why) {
+			c->unavailable = true;
+			snprintf(c->unavailable_why, sizeof(c->unavailable_why), "%s", why);
+			log_error("serve", "%s: not exported: %s; the other clients are served", c->id, why);
 		}
 	}
 }
 
-/* NFS hooks (src/nfs): the same rule as TFTP for a client's exports. */
-static int nfs_access(void *ctx, const char *id, uint32_t addr, char *why, size_t whylen)
+/* `serve` refuses a data dir that `pinetboot init` never made. */
+static int check_data_dir(const char *dir)
 {
-	return daemon_client_access(ctx, id, addr, why, whylen);
+	struct stat st;
+	if (stat(dir, &st) < 0 || !S_ISDIR(st.st_mode)) {
+		fprintf(stderr, "pinetboot serve: %s is not a data dir (%s): run 'sudo pinetboot init --data %s' first\n",
+			dir, strerror(errno), dir);
+		return -1;
+	}
+	static const char *const marks[] = { "pinetboot.conf", "handle.key", "boot", "clients" };
+	for (size_t i = 0; i < sizeof(marks) / sizeof(marks[0]); i++) {
+		char p[4200];
+		snprintf(p, sizeof(p), "%.4000s/%s", dir, marks[i]);
+		if (access(p, F_OK) == 0)
+			return 0;
+	}
+	fprintf(stderr, "pinetboot serve: %s is not an initialised data dir (no pinetboot.conf, boot/ or clients/): "
+		"run 'sudo pinetboot init --data %s' first\n", dir, dir);
+	return -1;
 }
 
-/* Ids whose exports addr may list (MOUNT EXPORT): its own, or all for an
- * admin address. Never binds an address (listing is not asking). */
-static size_t nfs_ids_for_addr(void *ctx, uint32_t addr, char (*ids)[18], size_t max)
+/* Every interface named in `interface =` must exist and have IPv4. */
+static int check_interfaces(const struct config *c)
 {
-	struct daemon *d = ctx;
-	bool admin = config_is_admin(&d->cfg, addr);
-	size_t n = 0;
-	for (size_t i = 0; i < d->clients.n && n < max; i++) {
-		const struct client *c = &d->clients.v[i];
-		if (admin || (c->address && c->address == addr) || c->bound_addr == addr)
-			snprintf(ids[n++], 18, "%s", c->id);
+	if (!c->interface[0])
+		return 0;
+	char names[sizeof(c->interface)];
+	snprintf(names, sizeof(names), "%s", c->interface);
+	for (char *save = NULL, *n = strtok_r(names, ", ", &save); n; n = strtok_r(NULL, ", ", &save)) {
+		struct net_ifaces one;
+		if (if_nametoindex(n) == 0) {
+			fprintf(stderr, "pinetboot serve: interface '%s' does not exist (see 'ip -br addr')\n", n);
+			return -1;
+		}
+		if (net_ifaces_scan(&one, n) < 0 || one.n == 0) {
+			fprintf(stderr, "pinetboot serve: interface '%s' has no IPv4 address; give it one, or name "
+				"another interface\n", n);
+			return -1;
+		}
 	}
-	return n;
+	return 0;
 }
 
 static void rescan_ifaces(struct daemon *d)
@@ -272,6 +248,7 @@ static void reload(struct daemon *d)
 		provision_mount_all(d->cfg.data_dir); /* clients added since start */
 	clients_free(&d->clients);
 	d->clients = nreg;
+	check_roots(d);
 	fleet_daemon_reload(d);
 	rescan_ifaces(d);
 	log_info("serve", "reloaded: %zu registered clients", d->clients.n);
@@ -346,15 +323,13 @@ int cmd_serve(int argc, char **argv)
 	log_set_level((enum log_level)d->cfg.log_level);
 	signal(SIGPIPE, SIG_IGN);
 
+	if (check_data_dir(d->cfg.data_dir) < 0 || check_interfaces(&d->cfg) < 0)
+		return 2;
 	int rc = 1;
 	d->loop = ev_loop_new();
 	d->bus = events_new();
 	if (!d->loop || !d->bus)
 		goto out;
-	if (mkdir(d->cfg.data_dir, 0755) < 0 && errno != EEXIST) {
-		log_error("serve", "cannot create data dir %s: %s", d->cfg.data_dir, strerror(errno));
-		goto out;
-	}
 	d->data_fd = open(d->cfg.data_dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (d->data_fd < 0 || (d->boot_fd = open_dir(d->data_fd, "boot", true)) < 0 ||
 	    (d->clients_fd = open_dir(d->data_fd, "clients", true)) < 0) {
@@ -372,6 +347,7 @@ int cmd_serve(int argc, char **argv)
 	/* Overlay clients' roots (issue 4): mounted while we serve them. */
 	if (geteuid() == 0)
 		provision_mount_all(d->cfg.data_dir);
+	check_roots(d);
 	rescan_ifaces(d);
 
 	/* Issue 5 safety rule: never a second DHCP server on a network. */
@@ -407,7 +383,7 @@ int cmd_serve(int argc, char **argv)
 	if (d->cfg.nfs) {
 		struct nfs_config nc = { d->cfg.nfs_port, d->cfg.portmap_port, d->cfg.nfs_workers,
 					 d->cfg.nfs_max_connections };
-		struct nfs_hooks nh = { nfs_access, nfs_ids_for_addr, d };
+		struct nfs_hooks nh = { daemon_nfs_access, daemon_nfs_ids_for_addr, d };
 		/* NFS is on by default: a host that already runs an NFS
 		 * server keeps DHCP and TFTP from us (logged loudly). */
 		d->nfs = nfs_server_new(d->loop, d->data_fd, d->clients_fd, &nc, &nh, d->bus);

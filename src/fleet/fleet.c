@@ -24,6 +24,8 @@
 
 struct fleet_client {
 	char id[18];
+	char contested[160];     /* last foreign MAC that claimed this Pi */
+	uint64_t contested_ms;
 	char name[64];
 	char model[40];
 	bool registered;
@@ -321,7 +323,22 @@ static void account(struct fleet *f, const struct boot_event *e)
 	}
 }
 
+/* Kinds of recorded events: 0 the Pi's own, 1 a stall, 2 not a boot. */
+#define KIND_FOREIGN 2
+
+static void apply(struct fleet *f, const struct boot_event *e, uint64_t t, uint8_t kind);
+
 void fleet_apply(struct fleet *f, const struct boot_event *e, uint64_t t)
+{
+	apply(f, e, t, 0);
+}
+
+void fleet_apply_foreign(struct fleet *f, const struct boot_event *e, uint64_t t)
+{
+	apply(f, e, t, KIND_FOREIGN);
+}
+
+static void apply(struct fleet *f, const struct boot_event *e, uint64_t t, uint8_t kind)
 {
 	account(f, e);
 	/* Probes are the firmware's normal size checks: counted, never
@@ -344,16 +361,24 @@ void fleet_apply(struct fleet *f, const struct boot_event *e, uint64_t t)
 	} else {
 		if (!ev.id[0])
 			snprintf(ev.id, sizeof(ev.id), "%s", c->id);
-		c->last_seen_ms = t;
-		if (e->addr && !fleet_event_foreign_addr(e))
+		bool own = kind != KIND_FOREIGN && e->type != BEV_DHCP_CONTESTED;
+		if (own)
+			c->last_seen_ms = t;
+		if (own && e->addr && !fleet_event_foreign_addr(e))
 			c->addr = e->addr;
-		if (e->has_mac) {
+		if (own && e->has_mac && !(c->registered && c->has_mac)) {
+			/* A registered Pi's MAC is its registry's; events only
+			 * fill in one it does not have. */
 			memcpy(c->mac, e->mac, 6);
 			c->has_mac = true;
 		}
+		if (e->type == BEV_DHCP_CONTESTED) {
+			snprintf(c->contested, sizeof(c->contested), "%s", e->detail);
+			c->contested_ms = t;
+		}
 		if ((e->type == BEV_DHCP_ANSWER || e->type == BEV_DHCP_UNKNOWN) && e->detail[0])
 			snprintf(c->model, sizeof(c->model), "%.39s", e->detail);
-		if (e->type != BEV_DHCP_UNKNOWN) {
+		if (own && e->type != BEV_DHCP_UNKNOWN) {
 			if (c->nboots == 0)
 				new_boot(f, c);
 			enum fleet_stage before = cur(c)->stage;
@@ -378,8 +403,8 @@ void fleet_apply(struct fleet *f, const struct boot_event *e, uint64_t t)
 	/* Usual missing files are noise for people; counted above only. */
 	if (e->type == BEV_TFTP_NOT_FOUND && e->expected)
 		return;
-	push_ring(f, &ev, t, 0);
-	log_event(f, &ev, t, 0);
+	push_ring(f, &ev, t, kind);
+	log_event(f, &ev, t, kind);
 	if (f->notify && !f->replaying)
 		f->notify(f->notify_arg);
 }
@@ -391,7 +416,12 @@ void fleet_on_event(const struct boot_event *e, void *arg)
 	 * survive a restart. */
 	uint64_t now_wall = fleet_now_ms(), now_mono = ev_monotonic_ms();
 	uint64_t t = e->mono_ms && e->mono_ms <= now_mono ? now_wall - (now_mono - e->mono_ms) : now_wall;
-	fleet_apply(f, e, t);
+	bool fetch = e->type == BEV_TFTP_DONE || e->type == BEV_TFTP_NOT_FOUND || e->type == BEV_TFTP_FAILED ||
+		     e->type == BEV_TFTP_PROBE || e->type == BEV_NFS_MOUNT || e->type == BEV_NFS_INIT_READ;
+	if (fetch && e->id[0] && e->addr && f->o.not_a_boot && f->o.not_a_boot(f->o.not_a_boot_arg, e->id, e->addr))
+		apply(f, e, t, KIND_FOREIGN);
+	else
+		apply(f, e, t, 0);
 }
 
 /* ---------------------------------------------------------- persistence */
@@ -527,7 +557,7 @@ static int replay_file(struct fleet *f, const char *path)
 		bool bad = false;
 		for (size_t i = 0; i < sizeof(idx) / sizeof(idx[0]) && !bad; i++)
 			bad = parse_uint(fl[idx[i]], UINT64_MAX, &v[i]) < 0;
-		if (bad || v[2] > BEV_MAX || v[1] > 1 || v[3] > UINT32_MAX || v[5] > UINT32_MAX)
+		if (bad || v[2] > BEV_MAX || v[1] > KIND_FOREIGN || v[3] > UINT32_MAX || v[5] > UINT32_MAX)
 			continue;
 		struct boot_event e;
 		memset(&e, 0, sizeof(e));
@@ -549,7 +579,7 @@ static int replay_file(struct fleet *f, const char *path)
 			}
 			push_ring(f, &e, v[0], 1);
 		} else if (e.type < BEV_MAX) {
-			fleet_apply(f, &e, v[0]);
+			apply(f, &e, v[0], (uint8_t)v[1]);
 		}
 		n++;
 	}
@@ -605,6 +635,8 @@ static void client_summary(const struct fleet_client *c, struct jbuf *j)
 	json_kv_uint(j, "boot_started", b ? b->start_ms : 0);
 	json_kv_uint(j, "last_seen", c->last_seen_ms);
 	json_kv_uint(j, "boots", c->nboots);
+	json_kv_str(j, "contested", c->contested);
+	json_kv_uint(j, "contested_at", c->contested_ms);
 	json_kv_uint(j, "files", b ? b->files : 0);
 	json_kv_uint(j, "bytes", b ? b->bytes : 0);
 }
@@ -658,6 +690,8 @@ void fleet_json_event(const struct fleet *f, const struct fleet_event *fe, struc
 	json_kv_uint(j, "seq", fe->seq);
 	json_kv_uint(j, "t", fe->t_ms);
 	json_kv_str(j, "type", fe->kind == 1 ? "stall" : events_type_name(e->type));
+	json_key(j, "not_a_boot");
+	json_bool(j, fe->kind == KIND_FOREIGN);
 	json_kv_str(j, "id", e->id);
 	kv_addr(j, "address", e->addr);
 	json_kv_str(j, "file", e->file);
@@ -697,6 +731,8 @@ bool fleet_json_client(const struct fleet *f, const char *id, struct jbuf *j)
 		json_obj_begin(j);
 		json_kv_uint(j, "t", fe->t_ms);
 		json_kv_str(j, "type", fe->kind == 1 ? "stall" : events_type_name(fe->e.type));
+		json_key(j, "not_a_boot");
+		json_bool(j, fe->kind == KIND_FOREIGN);
 		json_kv_str(j, "file", fe->e.file);
 		json_kv_uint(j, "bytes", fe->e.bytes);
 		json_kv_uint(j, "dur_ms", fe->e.dur_ms);

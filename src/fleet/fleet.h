@@ -24,6 +24,10 @@ struct fleet_opts {
 	const char *data_dir;   /* NULL: no persistence (tests) */
 	unsigned stall_s;       /* no progress this long in a stage = stalled */
 	bool nfs;               /* NFS served: the kernel stage is not final */
+	/* Is this event for Pi id from addr someone else's fetch (an admin
+	 * reading the Pi's cmdline.txt), not the Pi booting? NULL: never. */
+	bool (*not_a_boot)(void *arg, const char *id, uint32_t addr);
+	void *not_a_boot_arg;
 };
 
 /* Prometheus-style histogram with fixed bounds (seconds). */
@@ -62,6 +66,9 @@ void fleet_free(struct fleet *f);
 void fleet_on_event(const struct boot_event *e, void *arg);
 /* Record one event at wall time t_ms (exposed for tests and replay). */
 void fleet_apply(struct fleet *f, const struct boot_event *e, uint64_t t_ms);
+/* The same for an event that is not part of the Pi's boot (kept in the
+ * history as "admin", no stage change). */
+void fleet_apply_foreign(struct fleet *f, const struct boot_event *e, uint64_t t_ms);
 /* Stall checks and persistence; runs every second from the loop. */
 void fleet_tick(struct fleet *f, uint64_t now_ms);
 /* Registered Pis (names, fixed addresses); call after (re)loading. */

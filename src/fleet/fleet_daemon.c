@@ -9,9 +9,20 @@
 #include "fleet/fleet.h"
 #include "fleet/fleet_http.h"
 
+/* An admin address reading a Pi's files is not that Pi booting, unless it
+ * is the Pi's own (fixed or bound) address. */
+static bool not_a_boot(void *arg, const char *id, uint32_t addr)
+{
+	struct daemon *d = arg;
+	if (!config_is_admin(&d->cfg, addr))
+		return false;
+	const struct client *c = clients_find_id(&d->clients, id);
+	return !c || (c->address != addr && c->bound_addr != addr);
+}
+
 int fleet_daemon_start(struct daemon *d)
 {
-	struct fleet_opts o = { d->cfg.data_dir, d->cfg.fleet_stall_s, d->cfg.nfs };
+	struct fleet_opts o = { d->cfg.data_dir, d->cfg.fleet_stall_s, d->cfg.nfs, not_a_boot, d };
 	d->fleet = fleet_new(d->loop, &o);
 	if (!d->fleet) {
 		log_error("fleet", "cannot create the fleet view");

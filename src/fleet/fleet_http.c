@@ -17,12 +17,14 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "core/hex.h"
 #include "core/log.h"
 #include "core/net.h"
 #include "daemon/daemon.h"
+#include "daemon/pi_trust.h"
 #include "dhcp/dhcp_msg.h"
 #include "dhcp/dhcp_pi.h"
 #include "fleet/fleet.h"
@@ -141,8 +143,6 @@ static const struct {
 	{ "/api/discovered", false, false, RT_DISCOVERED },
 	{ "/metrics", false, false, RT_METRICS },
 	{ "/api/register/", true, true, RT_REGISTER },
-	{ "/api/reset/", true, true, RT_RESET },
-	{ "/api/remove/", true, true, RT_REMOVE },
 	{ "/api/checkin/", true, true, RT_CHECKIN },
 };
 
@@ -175,7 +175,7 @@ enum fleet_route fleet_route(const char *method, const char *url, char *ret_id, 
 
 bool fleet_route_mutating(enum fleet_route r)
 {
-	return r == RT_REGISTER || r == RT_RESET || r == RT_REMOVE;
+	return r == RT_REGISTER;
 }
 
 /* ------------------------------------------------------------ loop glue */
@@ -422,14 +422,13 @@ static void discovered_json(struct fleet_http *h, struct jbuf *j)
 			continue;
 		char mac[18], cmd[800];
 		dhcp_mac_str(x->mac, mac);
+		daemon_register_hint(h->d, x->id, cmd, sizeof(cmd));
 		json_obj_begin(j);
 		json_kv_str(j, "id", x->id);
 		json_kv_str(j, "mac", mac);
 		json_kv_str(j, "model", x->model);
 		json_kv_uint(j, "first_seen", (uint64_t)x->first_seen * 1000u);
 		json_kv_uint(j, "last_seen", (uint64_t)x->last_seen * 1000u);
-		snprintf(cmd, sizeof(cmd), "mkdir -p %.256s/clients/%s && echo 'mac = %s' > %.256s/clients/%s/client.conf "
-			 "&& kill -HUP %d", h->d->cfg.data_dir, x->id, mac, h->d->cfg.data_dir, x->id, (int)getpid());
 		json_kv_str(j, "register_command", cmd);
 		json_obj_end(j);
 	}
@@ -520,54 +519,97 @@ static bool has_token(struct req *r)
 	return sodium_memcmp(a + 7, r->h->token, TOKEN_HEX) == 0;
 }
 
-/* register: DATA/clients/<id>/client.conf with an optional name (query
- * ?name=) and the MAC the Pi was discovered with; then SIGHUP ourselves,
- * which reloads the registry through the loop's signalfd. */
+/* Run `pinetboot add ID --image IMG [--name N] --data DATA` (this very
+ * binary) without blocking the loop, then SIGHUP the server so the new Pi
+ * is served: a grandchild does it, so nothing here waits or reaps. The
+ * result is in the server log. The Pi's MAC is not passed: a discovered
+ * MAC is a hint, and the server learns the real one from the Pi's first
+ * completed boot. */
+static int spawn_add(const char *data_dir, const char *id, const char *image, const char *name)
+{
+	pid_t server = getpid();
+	/* The children of a threaded process call only what is safe after
+	 * fork: everything is formatted here, before. */
+	char failed[200];
+	int flen = snprintf(failed, sizeof(failed),
+			    "error fleet: %s: registration through the API failed (pinetboot add, above)\n", id);
+	if (flen < 0 || flen >= (int)sizeof(failed))
+		flen = 0;
+	pid_t a = fork();
+	if (a < 0)
+		return -errno;
+	if (a == 0) {
+		if (fork() != 0)
+			_exit(0);
+		pid_t c = fork();
+		if (c == 0) {
+			/* execv wants char *const[]: writable copies, in the child. */
+			char w[8][4200];
+			const char *src[8] = { "pinetboot", "add", id, "--image", image, "--data", data_dir, NULL };
+			char *argv[11];
+			int n = 0;
+			for (int i = 0; src[i]; i++) {
+				snprintf(w[i], sizeof(w[i]), "%s", src[i]);
+				argv[n++] = w[i];
+			}
+			char nk[] = "--name", nv[64];
+			if (name) {
+				snprintf(nv, sizeof(nv), "%s", name);
+				argv[n++] = nk;
+				argv[n++] = nv;
+			}
+			argv[n] = NULL;
+			int devnull = open("/dev/null", O_RDONLY | O_CLOEXEC);
+			if (devnull >= 0)
+				dup2(devnull, 0);
+			execv("/proc/self/exe", argv);
+			_exit(127);
+		}
+		int st = 0;
+		if (c > 0 && waitpid(c, &st, 0) == c && WIFEXITED(st) && WEXITSTATUS(st) == 0)
+			kill(server, SIGHUP);
+		else if (write(2, failed, (size_t)flen) < 0)
+			_exit(1);
+		_exit(0);
+	}
+	int st;
+	while (waitpid(a, &st, 0) < 0 && errno == EINTR)
+		;
+	return 0;
+}
+
+/* register: the same as `pinetboot add ID --image DEFAULT [--name N]`,
+ * with the default image (DATA/boot/.pinetboot-image or the only one). */
 static enum MHD_Result do_register(struct req *r, const char *id)
 {
-	struct daemon *d = r->h->d;
+	struct fleet_http *h = r->h;
 	const char *name = MHD_lookup_connection_value(r->conn, MHD_GET_ARGUMENT_KIND, "name");
 	if (name) {
 		size_t n = strlen(name);
 		bool ok = n > 0 && n < 64;
 		for (size_t i = 0; ok && i < n; i++)
 			ok = (name[i] >= 'a' && name[i] <= 'z') || (name[i] >= 'A' && name[i] <= 'Z') ||
-			     (name[i] >= '0' && name[i] <= '9') || name[i] == '-' || name[i] == '_' || name[i] == '.';
+			     (name[i] >= '0' && name[i] <= '9') || name[i] == '-' || name[i] == '.';
 		if (!ok)
-			return send_error(r, 400, "name: 1 to 63 characters of A-Z a-z 0-9 . _ -");
+			return send_error(r, 400, "name: 1 to 63 characters of A-Z a-z 0-9 . -");
 	}
-	if (clients_find_id(&d->clients, id))
+	if (clients_find_id(&h->d->clients, id))
 		return send_error(r, 409, "already registered");
-	if (mkdirat(d->clients_fd, id, 0755) < 0 && errno != EEXIST)
-		return send_error(r, 500, "cannot create the client directory");
-	char rel[64];
-	snprintf(rel, sizeof(rel), "%s/client.conf", id);
-	int fd = openat(d->clients_fd, rel, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0644);
-	if (fd < 0)
-		return send_error(r, errno == EEXIST ? 409 : 500,
-				  errno == EEXIST ? "client.conf exists already" : "cannot write client.conf");
-	char text[256];
-	int n = snprintf(text, sizeof(text), "# registered through the fleet API\n");
-	if (name)
-		n += snprintf(text + n, sizeof(text) - (size_t)n, "name = %s\n", name);
-	for (size_t i = 0; i < d->disc.n; i++)
-		if (strcmp(d->disc.v[i].id, id) == 0) {
-			char mac[18];
-			n += snprintf(text + n, sizeof(text) - (size_t)n, "mac = %s\n", dhcp_mac_str(d->disc.v[i].mac, mac));
-			break;
-		}
-	ssize_t w = write(fd, text, (size_t)n);
-	close(fd);
-	if (w != n)
-		return send_error(r, 500, "cannot write client.conf");
-	log_info("fleet", "%s registered through the API", id);
-	raise(SIGHUP);
+	char image[64];
+	daemon_default_image(h->d, image, sizeof(image));
+	if (!image[0])
+		return send_error(r, 409, "no default image: import one first (pinetboot image import NAME --from SOURCE)");
+	int e = spawn_add(h->d->cfg.data_dir, id, image, name);
+	if (e < 0)
+		return send_error(r, 500, "cannot start pinetboot add");
+	log_info("fleet", "%s: registering through the API (pinetboot add %s --image %s)", id, id, image);
 	struct jbuf j;
 	jb_init(&j, 4096);
 	json_obj_begin(&j);
-	json_kv_str(&j, "registered", id);
+	json_kv_str(&j, "registering", id);
+	json_kv_str(&j, "image", image);
 	json_obj_end(&j);
-	enum MHD_Result ret = send_json(r, 201, &j);
+	enum MHD_Result ret = send_json(r, 202, &j);
 	jb_free(&j);
 	return ret;
 }
@@ -656,11 +698,7 @@ static enum MHD_Result dispatch(struct req *r, const char *url, const char *id)
 	if (fleet_route_mutating(r->route)) {
 		if (!has_token(r))
 			return send_error(r, 401, "this call needs the token in DATA/api.token (Authorization: Bearer ...)");
-		if (r->route == RT_REGISTER)
-			return do_register(r, id);
-		return send_error(r, 501, r->route == RT_RESET ?
-					  "reset is not available yet: it comes with image provisioning" :
-					  "remove is not available yet: it comes with image provisioning");
+		return do_register(r, id);
 	}
 	/* Read-only calls: open to localhost, elsewhere only when configured
 	 * or with the token (timelines name addresses and MACs). Open to

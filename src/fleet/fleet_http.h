@@ -26,7 +26,7 @@ int fleet_http_parse_listen(const char *s, uint32_t *ret_addr, uint16_t *ret_por
 /* What a request asks for; pure, so it is unit-tested without sockets. */
 enum fleet_route {
 	RT_NOT_FOUND, RT_BAD_METHOD, RT_ASSET, RT_CLIENTS, RT_CLIENT, RT_EVENTS, RT_STATS,
-	RT_DISCOVERED, RT_METRICS, RT_REGISTER, RT_RESET, RT_REMOVE, RT_CHECKIN, RT_MAX
+	RT_DISCOVERED, RT_METRICS, RT_REGISTER, RT_CHECKIN, RT_MAX
 };
 /* Map method + URL path. For routes with an id, the validated id is
  * copied to ret_id (size >= 18); an invalid id is RT_NOT_FOUND. */

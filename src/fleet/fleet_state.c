@@ -154,6 +154,7 @@ enum fleet_result fleet_transition(struct fleet_boot *b, const struct boot_event
 	case BEV_CHECKIN:
 		return reach(b, FS_UP, t);
 	case BEV_DHCP_UNKNOWN:
+	case BEV_DHCP_CONTESTED:
 	case BEV_MAX:
 		break;
 	}

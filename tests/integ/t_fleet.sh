@@ -341,17 +341,27 @@ check "read-only API from another host without token: 403" test "$(pcurl "http:/
 check "read-only API from another host with the token: 200" test "$(pcurl -H "Authorization: Bearer $TOKEN" "http://$SRV:8466/api/clients")" = 200
 check "an unregistered Pi that asked is listed with the command to register it" bash -c \
 	"ip netns exec $(ns pi) $PNB probe --model 4 --serial 0badf00d --interface eth0 --dhcp-only --expect-no-answer --timeout 6 >/dev/null &&
-	 sleep 0.5 && ip netns exec $(ns server) curl -s $URL/api/discovered | grep -q '\"id\":\"0badf00d\".*clients/0badf00d/client.conf'"
+	 sleep 0.5 && ip netns exec $(ns server) curl -s $URL/api/discovered | grep -q '\"id\":\"0badf00d\".*pinetboot add 0badf00d --image'"
 check "a Host name that is not an address (DNS rebinding) is refused: 403" \
 	test "$(code -H 'Host: evil.example:8466' "$URL/api/clients")" = 403
 check "register without a token: 401" test "$(scurl -o /dev/null -w '%{http_code}' -X POST "$URL/api/register/0badf00d")" = 401
 check "register with a wrong token: 401" test "$(scurl -o /dev/null -w '%{http_code}' -H "Authorization: Bearer ${TOKEN//?/0}" -X POST "$URL/api/register/0badf00d")" = 401
-check "register with the token: 201" test "$(scurl -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $TOKEN" -X POST "$URL/api/register/0badf00d?name=late")" = 201
-check "register wrote clients/<id>/client.conf with the discovered MAC" \
-	grep -qz 'name = late.mac = dc:a6:32:ad:f0:0d' "$DATA/clients/0badf00d/client.conf"
-check "the server reloaded the registry" wait_for registered 22 5
-check "reset: 501 with a reason" bash -c "ip netns exec $(ns server) curl -s -H 'Authorization: Bearer $TOKEN' -X POST $URL/api/reset/${ids[0]} | grep -q 'not available yet'"
-check "remove: 501" test "$(scurl -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $TOKEN" -X POST "$URL/api/remove/${ids[0]}")" = 501
+check "register with the token but no image to boot from: 409, never a bare client.conf" bash -c \
+	"ip netns exec $(ns server) curl -s -w ' %{http_code}' -H 'Authorization: Bearer $TOKEN' -X POST '$URL/api/register/0badf00d?name=late' | grep -q 'no default image.* 409\$' && ! test -e '$DATA/clients/0badf00d'"
+IMG_SRC=$(mk_tmpdir)
+mkdir -p "$IMG_SRC/etc" "$IMG_SRC/sbin" "$IMG_SRC/boot/firmware"
+echo "console=ttyAMA0 root=PARTUUID=1234-02 rootwait" >"$IMG_SRC/boot/firmware/cmdline.txt"
+echo "[all]" >"$IMG_SRC/boot/firmware/config.txt"
+check "an image to register with (pinetboot image import)" "$PNB" image import tiny --from "$IMG_SRC" --data "$DATA"
+check "register with the token: 202, runs pinetboot add with the default image" \
+	test "$(scurl -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $TOKEN" -X POST "$URL/api/register/0badf00d?name=late")" = 202
+check "the server reloaded the registry with the new Pi" wait_for registered 22 20
+check "the registration can boot: client.conf names the image, no MAC taken from the discovery" bash -c \
+	"grep -q 'image = tiny' '$DATA/clients/0badf00d/client.conf' && grep -q 'name = late' '$DATA/clients/0badf00d/client.conf' && ! grep -q '^mac' '$DATA/clients/0badf00d/client.conf'"
+check "register of a registered Pi: 409" test "$(code -H "Authorization: Bearer $TOKEN" -X POST "$URL/api/register/0badf00d")" = 409
+check "reset and remove are not offered over HTTP (CLI only): 404" bash -c \
+	"test \"\$(ip netns exec $(ns server) curl -s -o /dev/null -w '%{http_code}' -H 'Authorization: Bearer $TOKEN' -X POST $URL/api/reset/${ids[0]})\" = 404 &&
+	 test \"\$(ip netns exec $(ns server) curl -s -o /dev/null -w '%{http_code}' -H 'Authorization: Bearer $TOKEN' -X POST $URL/api/remove/${ids[0]})\" = 404"
 
 # --------------------------------------------------------------- bad input
 check "path traversal in an asset URL: 404" test "$(code --path-as-is "$URL/../../etc/passwd")" = 404

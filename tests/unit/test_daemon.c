@@ -143,11 +143,20 @@ static void t_clients(void **state)
 	static const uint8_t m[6] = { 0xdc, 0xa6, 0x32, 1, 2, 3 };
 	assert_non_null(clients_find_mac(&reg, m));
 	assert_non_null(clients_find_serial(&reg, 0xb66c4c16));
+	/* A binding survives a reload while it was made with the Pi's MAC. */
 	reg.v[0].bound_addr = 77;
+	reg.v[0].has_bound_mac = true;
+	memcpy(reg.v[0].bound_mac, reg.v[0].mac, 6);
 	struct clients reg2;
 	assert_int_equal(clients_load(&reg2, dir), 2);
 	clients_carry_state(&reg2, &reg);
 	assert_int_equal(clients_find_id(&reg2, reg.v[0].id)->bound_addr, 77);
+	clients_free(&reg2);
+	/* One made with another MAC does not (the registry names the Pi's). */
+	reg.v[0].bound_mac[5] ^= 1;
+	assert_int_equal(clients_load(&reg2, dir), 2);
+	clients_carry_state(&reg2, &reg);
+	assert_int_equal(clients_find_id(&reg2, reg.v[0].id)->bound_addr, 0);
 	clients_free(&reg);
 	clients_free(&reg2);
 

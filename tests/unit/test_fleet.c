@@ -147,7 +147,7 @@ static const struct step os_boot[] = {
 
 static struct fleet *mkfleet(bool nfs)
 {
-	struct fleet_opts o = { NULL, 30, nfs };
+	struct fleet_opts o = { .data_dir = NULL, .stall_s = 30, .nfs = nfs };
 	struct fleet *f = fleet_new(NULL, &o);
 	assert_non_null(f);
 	return f;
@@ -412,7 +412,7 @@ static void t_persist(void **state)
 	(void)state;
 	char dir[] = "/tmp/test_fleet_XXXXXX";
 	assert_non_null(mkdtemp(dir));
-	struct fleet_opts o = { dir, 30, true };
+	struct fleet_opts o = { .data_dir = dir, .stall_s = 30, .nfs = true };
 	struct fleet *f = fleet_new(NULL, &o);
 	assert_non_null(f);
 	uint64_t t = feed(f, pi4, 21, A(42), T0);

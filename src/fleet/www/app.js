@@ -51,14 +51,14 @@ function renderTile(c) {
 		const after = [...tiles.keys()].sort().find(k => k > c.id && tiles.get(k).parentNode);
 		grid.insertBefore(t, after ? tiles.get(after) : null);
 	}
-	t.className = 'tile stage-' + c.stage + (c.problem ? ' problem-' + c.problem : '') + (selected === c.id ? ' sel' : '');
+	t.className = 'tile stage-' + c.stage + (c.problem ? ' problem-' + c.problem : '') + (c.contested ? ' contested' : '') + (selected === c.id ? ' sel' : '');
 	t.dataset.stage = c.stage;
 	t.children[0].textContent = c.name || c.id;
 	t.children[1].textContent = c.id + (c.model ? ' · ' + c.model : '') + (c.registered ? '' : ' · not registered');
 	t.children[2].textContent = c.stage + (c.problem ? ' (' + c.problem + ')' : '') + (c.since ? ' · ' + ago(c.since) : '');
 	t.children[3].textContent = c.address || '';
-	t.children[4].textContent = c.reason || '';
-	t.title = c.reason || c.last_problem || '';
+	t.children[4].textContent = c.contested ? 'contested: ' + c.contested : (c.reason || '');
+	t.title = (c.contested ? 'contested ' + ago(c.contested_at) + ': ' + c.contested + '\n' : '') + (c.reason || c.last_problem || '');
 }
 
 function renderCounts() {
