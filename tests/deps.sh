@@ -5,7 +5,7 @@ set -e
 PKGS="build-essential clang pkg-config libinih-dev libsodium-dev libmicrohttpd-dev libcmocka-dev \
 iproute2 dnsmasq-base tftpd-hpa tftp-hpa atftp curl busybox udhcpc procps \
 isc-dhcp-client dhcpcd nmap \
-qemu-system-x86 klibc-utils binutils dnsmasq libnfs-dev libnfs-utils nfs-ganesha nfs-ganesha-vfs rpcbind util-linux \
+qemu-system-x86 klibc-utils binutils dnsmasq libnfs-dev libnfs-utils nfs-ganesha nfs-ganesha-vfs rpcbind nfs-common util-linux \
 e2fsprogs dosfstools mtools fdisk debootstrap xz-utils rsync attr acl libcap2-bin openssh-client \
 python3 chromium"
 missing=""

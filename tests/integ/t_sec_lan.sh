@@ -57,8 +57,10 @@ check "the attacker cannot read the Pi's etc/shadow over NFS" bash -c \
 	"! ip netns exec $(ns evil) timeout 20 nfs-cat nfs://$SRV/clients/4444abcd/etc/shadow 2>/dev/null | grep -q secret"
 check "the attacker's check-in for the Pi is refused (403)" test \
 	"$(ns_exec evil curl -s -o /dev/null -w '%{http_code}' --max-time 10 -X POST "http://$SRV:8466/api/checkin/4444abcd")" = 403
-check "MOUNT DUMP/EXPORT from the attacker name no Pi" bash -c \
-	"! ip netns exec $(ns evil) timeout 20 nfs-ls -D nfs://$SRV/ 2>/dev/null | grep -qE '4444abcd|5555abcd'"
+check "MOUNT DUMP (showmount -a) from the attacker names no Pi and no address" bash -c \
+	"out=\$(ip netns exec $(ns evil) timeout 20 showmount -a $SRV 2>&1) || exit 1; echo \"\$out\"; ! grep -qE '4444abcd|5555abcd|10\\.$S\\.0\\.1[0-9][0-9]' <<<\"\$out\""
+check "MOUNT EXPORT (showmount -e) from the attacker names no Pi" bash -c \
+	"out=\$(ip netns exec $(ns evil) timeout 20 showmount -e $SRV 2>&1) || exit 1; echo \"\$out\"; ! grep -qE '4444abcd|5555abcd' <<<\"\$out\""
 check "the refusals are logged" grep -qE "4444abcd.*refused.*MAC $EVIL_MAC" "$LOG"
 check "the real Pi still boots after the attack" probe --model 4 --serial 4444abcd --mac dc:a6:32:44:ab:cd --data "$DATA"
 
