@@ -7,7 +7,9 @@
  *   foreign SERVER EXPORT FH_IN            another client's handle must be refused
  *   denied SERVER EXPORT                   MNT of another client's export must fail
  *   overlay SERVER EXPORT SERVERDIR        handles survive overlayfs copy-up
- *   crash SERVER EXPORT NAME MB            UNSTABLE writes + COMMIT across server restarts */
+ *   crash SERVER EXPORT NAME MB            UNSTABLE writes + COMMIT across server restarts
+ *   readall SERVER EXPORT WRITEPATH        read every object (READDIRPLUS, LOOKUP, GETATTR,
+ *                                          ACCESS, READ, READLINK), then write WRITEPATH */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
 #endif
@@ -750,6 +752,85 @@ static int mode_crash(const char *server, const char *export, const char *name, 
 	return failures ? 1 : 0;
 }
 
+/* ------------------------------------------------------------ readall */
+
+struct walk {
+	int files, dirs, links, errors;
+	long long bytes;
+};
+
+/* Everything a booting Pi does to files it only reads: READDIRPLUS of
+ * each directory, LOOKUP + GETATTR (stat), ACCESS, READ of every regular
+ * file to its end, READLINK of every symlink. Depth-bounded. */
+static void walk_read(struct nfs_context *nfs, const char *dir, int depth, struct walk *wk)
+{
+	struct nfsdir *d;
+	if (depth > 16 || nfs_opendir(nfs, dir, &d) != 0) {
+		wk->errors++;
+		return;
+	}
+	wk->dirs++;
+	struct nfsdirent *e;
+	char path[1024], buf[65536];
+	while ((e = nfs_readdir(nfs, d)) != NULL) {
+		if (!strcmp(e->name, ".") || !strcmp(e->name, ".."))
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", strcmp(dir, "/") ? dir : "", e->name);
+		struct nfs_stat_64 ns;
+		if (nfs_lstat64(nfs, path, &ns) != 0) {
+			wk->errors++;
+			continue;
+		}
+		uint32_t fmt = (uint32_t)ns.nfs_mode & S_IFMT;
+		if (fmt == S_IFDIR) {
+			nfs_access(nfs, path, R_OK | X_OK);
+			walk_read(nfs, path, depth + 1, wk);
+		} else if (fmt == S_IFLNK) {
+			wk->links += nfs_readlink(nfs, path, buf, sizeof(buf)) == 0;
+		} else if (fmt == S_IFREG) {
+			struct nfsfh *f;
+			nfs_access(nfs, path, R_OK);
+			if (nfs_open(nfs, path, O_RDONLY, &f) != 0) {
+				wk->errors++;
+				continue;
+			}
+			int n;
+			while ((n = nfs_read(nfs, f, sizeof(buf), buf)) > 0)
+				wk->bytes += n;
+			wk->errors += n < 0;
+			nfs_close(nfs, f);
+			wk->files++;
+		}
+	}
+	nfs_closedir(nfs, d);
+}
+
+static int mode_readall(const char *server, const char *export, const char *wpath)
+{
+	char err[256] = "";
+	struct nfs_context *nfs = mount_or_null(server, export, err, sizeof(err));
+	check(nfs != NULL, "MNT %s %s", export, err);
+	if (!nfs)
+		return 1;
+	struct walk wk = { 0 };
+	walk_read(nfs, "/", 0, &wk);
+	check(wk.files > 0 && wk.errors == 0, "read %d files (%lld bytes), %d dirs, %d symlinks; %d errors",
+	      wk.files, wk.bytes, wk.dirs, wk.links, wk.errors);
+	/* A second pass, as a Pi reading its files again after a reboot. */
+	struct walk wk2 = { 0 };
+	walk_read(nfs, "/", 0, &wk2);
+	check(wk2.files == wk.files && wk2.errors == 0, "second pass read the same %d files", wk2.files);
+	struct nfsfh *f;
+	bool ok = nfs_open(nfs, wpath, O_WRONLY, &f) == 0;
+	if (ok) {
+		ok = nfs_pwrite(nfs, f, 0, 8, "changed\n") == 8 && nfs_fsync(nfs, f) == 0;
+		nfs_close(nfs, f);
+	}
+	check(ok, "WRITE %s", wpath);
+	nfs_destroy_context(nfs);
+	return failures ? 1 : 0;
+}
+
 int main(int argc, char **argv)
 {
 	if (argc >= 6 && !strcmp(argv[1], "basic"))
@@ -764,6 +845,8 @@ int main(int argc, char **argv)
 		return mode_stable(argv[2], argv[3], argv[4]);
 	if (argc >= 4 && !strcmp(argv[1], "verify"))
 		return mode_verify(argv[2], atoi(argv[3]));
+	if (argc >= 5 && !strcmp(argv[1], "readall"))
+		return mode_readall(argv[2], argv[3], argv[4]);
 	if (argc >= 6 && !strcmp(argv[1], "crash"))
 		return mode_crash(argv[2], argv[3], argv[4], atoi(argv[5]));
 	fprintf(stderr, "usage: see the header of tests/nfs/nfs_proto_test.c\n");
