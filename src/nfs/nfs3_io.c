@@ -181,6 +181,14 @@ int nfs3_write(struct nfs3_ctx *c, const struct nfs3_args *a, struct wr *w)
 		if (wfd < 0)
 			s = nfs3_errno(-wfd);
 	}
+	/* The write itself runs with the caller's filesystem identity (the
+	 * descriptor was opened and checked as root), so the kernel's own
+	 * file_remove_privs applies: a writer without CAP_FSETID, which a
+	 * non-zero fsuid drops, loses setuid, and setgid when group-exec is
+	 * set, exactly as a local write (issue 9). Client root keeps them,
+	 * as root on a local file system does (no_root_squash). */
+	if (s == NFS3_OK)
+		nfs3_become_user(c);
 	size_t done = 0;
 	while (s == NFS3_OK && done < a->count) {
 		ssize_t n = pwrite(wfd, a->data + done, a->count - done, (off_t)(a->offset + done));
