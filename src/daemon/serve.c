@@ -215,6 +215,12 @@ static size_t nfs_ids_for_addr(void *ctx, uint32_t addr, char (*ids)[18], size_t
 	return n;
 }
 
+static bool nfs_is_admin(void *ctx, uint32_t addr)
+{
+	struct daemon *d = ctx;
+	return config_is_admin(&d->cfg, addr);
+}
+
 static void rescan_ifaces(struct daemon *d)
 {
 	struct net_ifaces n;
@@ -407,7 +413,7 @@ int cmd_serve(int argc, char **argv)
 	if (d->cfg.nfs) {
 		struct nfs_config nc = { d->cfg.nfs_port, d->cfg.portmap_port, d->cfg.nfs_workers,
 					 d->cfg.nfs_max_connections };
-		struct nfs_hooks nh = { nfs_access, nfs_ids_for_addr, d };
+		struct nfs_hooks nh = { nfs_access, nfs_ids_for_addr, d, nfs_is_admin };
 		/* NFS is on by default: a host that already runs an NFS
 		 * server keeps DHCP and TFTP from us (logged loudly). */
 		d->nfs = nfs_server_new(d->loop, d->data_fd, d->clients_fd, &nc, &nh, d->bus);

@@ -2,7 +2,8 @@
  * event loop: NULL, MNT, DUMP, UMNT, UMNTALL, EXPORT. Export paths are
  * "/clients/<id>" (the Pi's root) and "/boot/<id>" (its boot dir); MNT
  * applies the daemon's access rule and hands out the authenticated root
- * handle. EXPORT lists only what the asking address may mount. */
+ * handle. EXPORT lists only what the asking address may mount; DUMP only
+ * the caller's own mounts unless it is an admin address. */
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/openat2.h>
@@ -107,20 +108,21 @@ static void put_export_list(struct nfs_server *s, uint32_t addr, struct wr *w)
 	xdr_put_u32(w, 0);
 }
 
-void mount3_handle(struct nfs_server *s, const struct rpc_call *call, uint32_t addr, struct wr *w)
+bool mount3_handle(struct nfs_server *s, const struct rpc_call *call, uint32_t addr, struct wr *w)
 {
+	bool authorised = false;
 	struct rd r = rd_init(call->args, call->args_len);
 	char path[MNTPATHLEN + 1];
 	uint32_t n = 0;
 	if (call->vers < 1 || call->vers > 3) {
 		rpc_put_prog_mismatch(w, call->xid, 1, 3);
-		return;
+		return false;
 	}
 	if (call->proc == MOUNTPROC3_MNT || call->proc == MOUNTPROC3_UMNT) {
 		const uint8_t *p = xdr_opaque(&r, MNTPATHLEN, &n);
 		if (!p || memchr(p, '\0', n)) {
 			rpc_put_accepted(w, call->xid, RPC_GARBAGE_ARGS);
-			return;
+			return false;
 		}
 		memcpy(path, p, n);
 		path[n] = '\0';
@@ -133,7 +135,7 @@ void mount3_handle(struct nfs_server *s, const struct rpc_call *call, uint32_t a
 		if (call->vers != 3) {
 			/* v1/v2 MNT returns a 32-byte handle we cannot make. */
 			rpc_put_prog_mismatch(w, call->xid, 3, 3);
-			return;
+			return false;
 		}
 		struct nfs_fh fh;
 		uint32_t st = do_mnt(s, path, addr, &fh);
@@ -152,6 +154,7 @@ void mount3_handle(struct nfs_server *s, const struct rpc_call *call, uint32_t a
 			log_info("nfs", "%s: %s mounted %s", id, net_ntoa(addr, a), esc);
 			nfs_server_emit(s, BEV_NFS_MOUNT, id, addr, path, "");
 			nfs_server_mount_note(s, addr, path, true);
+			authorised = true;
 		} else {
 			log_info("nfs", "mount of %s by %s refused: %s", esc, net_ntoa(addr, a),
 				 st == MNT3ERR_ACCES ? "access denied" : "no such export");
@@ -159,11 +162,17 @@ void mount3_handle(struct nfs_server *s, const struct rpc_call *call, uint32_t a
 		break;
 	}
 	case MOUNTPROC3_DUMP: {
+		/* Who mounted what tells an attacker which Pi is at which
+		 * address (issue 9): an admin address sees every entry, any
+		 * other caller only its own. */
+		bool admin = nfs_server_is_admin(s, addr);
 		rpc_put_accepted(w, call->xid, RPC_SUCCESS);
 		uint32_t maddr;
 		const char *mp;
 		for (size_t i = 0; nfs_server_mount_list(s, i, &maddr, &mp); i++) {
 			char a[16];
+			if (!admin && (maddr != addr || addr == 0))
+				continue;
 			xdr_put_u32(w, 1);
 			xdr_put_string(w, net_ntoa(maddr, a));
 			xdr_put_string(w, mp);
@@ -187,4 +196,5 @@ void mount3_handle(struct nfs_server *s, const struct rpc_call *call, uint32_t a
 		rpc_put_accepted(w, call->xid, RPC_PROC_UNAVAIL);
 		break;
 	}
+	return authorised;
 }

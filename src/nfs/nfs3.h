@@ -202,8 +202,12 @@ int nfs3_readlink(struct nfs3_ctx *c, const struct nfs3_args *a, struct wr *w);
 /* MOUNT v3 and portmapper, answered on the event loop (mount3.c,
  * portmap.c). Their callbacks come from nfs_server.c. */
 struct nfs_server;
-void mount3_handle(struct nfs_server *s, const struct rpc_call *call, uint32_t addr, struct wr *w);
+/* true when the call was an MNT the access rule allowed. */
+bool mount3_handle(struct nfs_server *s, const struct rpc_call *call, uint32_t addr, struct wr *w);
 void portmap_handle(struct nfs_server *s, const struct rpc_call *call, struct wr *w);
+/* A system rpcbind owns port 111: (un)register our programs with it.
+ * Returns set (whether there is something to unregister later). */
+bool portmap_register(unsigned nfs_port, bool set);
 
 /* What mount3.c and portmap.c need from the server (nfs_server.c). */
 /* The export of id/kind, its root opened on first use; NULL when the
@@ -217,6 +221,8 @@ const uint8_t *nfs_server_key(const struct nfs_server *s);
 uint16_t nfs_server_port(const struct nfs_server *s);
 uint16_t nfs_server_pmap_port(const struct nfs_server *s);
 size_t nfs_server_ids(struct nfs_server *s, uint32_t addr, char (*ids)[18], size_t max);
+/* Is addr in admin-networks (hook; false without one)? */
+bool nfs_server_is_admin(struct nfs_server *s, uint32_t addr);
 void nfs_server_emit(struct nfs_server *s, int type, const char *id, uint32_t addr, const char *file,
 		     const char *detail);
 /* Mount list for MOUNT DUMP (bounded, loop thread only). */

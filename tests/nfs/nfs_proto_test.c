@@ -9,7 +9,10 @@
  *   overlay SERVER EXPORT SERVERDIR        handles survive overlayfs copy-up
  *   crash SERVER EXPORT NAME MB            UNSTABLE writes + COMMIT across server restarts
  *   readall SERVER EXPORT WRITEPATH        read every object (READDIRPLUS, LOOKUP, GETATTR,
- *                                          ACCESS, READ, READLINK), then write WRITEPATH */
+ *                                          ACCESS, READ, READLINK), then write WRITEPATH
+ *   steady SERVER EXPORT SECONDS           one connection (no reconnects) making calls for
+ *                                          SECONDS; every call must succeed
+ *   setid SERVER EXPORT PATH UID GID       WRITE to PATH as AUTH_SYS UID:GID */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
 #endif
@@ -831,6 +834,80 @@ static int mode_readall(const char *server, const char *export, const char *wpat
 	return failures ? 1 : 0;
 }
 
+/* ------------------------------------------------------------ steady */
+
+static int local_port(struct nfs_context *nfs)
+{
+	struct sockaddr_in a;
+	socklen_t l = sizeof(a);
+	if (getsockname(nfs_get_fd(nfs), (struct sockaddr *)&a, &l) < 0)
+		return -1;
+	return ntohs(a.sin_port);
+}
+
+/* A working Pi: one TCP connection, no automatic reconnect (a dropped
+ * connection fails the next call), a GETATTR + ACCESS every 50 ms. */
+static int mode_steady(const char *server, const char *export, int seconds)
+{
+	char err[256] = "";
+	struct nfs_context *nfs = nfs_init_context();
+	if (!nfs)
+		return 1;
+	nfs_set_version(nfs, NFS_V3);
+	nfs_set_timeout(nfs, 5000);
+	nfs_set_autoreconnect(nfs, 0);
+	bool ok = nfs_mount(nfs, server, export) == 0;
+	if (!ok)
+		snprintf(err, sizeof(err), "%s", nfs_get_error(nfs));
+	check(ok, "MNT %s %s", export, err);
+	if (!ok) {
+		nfs_destroy_context(nfs);
+		return 1;
+	}
+	int port = local_port(nfs), calls = 0, failed = 0;
+	struct timespec t0, t;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	for (int i = 0; i < seconds * 20; i++) {  /* bounded: 20 rounds a second */
+		struct nfs_stat_64 ns;
+		failed += nfs_stat64(nfs, "/", &ns) != 0;
+		failed += nfs_access(nfs, "/", R_OK) != 0;
+		calls += 2;
+		clock_gettime(CLOCK_MONOTONIC, &t);
+		if (t.tv_sec - t0.tv_sec >= seconds)
+			break;
+		usleep(50000);
+	}
+	check(calls > 0 && failed == 0, "the Pi's calls kept succeeding: %d calls, %d failed", calls, failed);
+	int port2 = local_port(nfs);
+	check(port > 0 && port == port2, "the Pi's connection was never dropped (local port %d, now %d)", port,
+	      port2);
+	nfs_destroy_context(nfs);
+	return failures ? 1 : 0;
+}
+
+/* ------------------------------------------------------------ setid */
+
+static int mode_setid(const char *server, const char *export, const char *path, int uid, int gid)
+{
+	char err[256] = "";
+	struct nfs_context *nfs = mount_or_null(server, export, err, sizeof(err));
+	check(nfs != NULL, "MNT %s %s", export, err);
+	if (!nfs)
+		return 1;
+	nfs_set_uid(nfs, uid);
+	nfs_set_gid(nfs, gid);
+	struct nfsfh *f;
+	int r = nfs_open(nfs, path, O_WRONLY, &f);
+	bool ok = r == 0;
+	if (ok) {
+		ok = nfs_pwrite(nfs, f, 0, 4, "evil") == 4 && nfs_fsync(nfs, f) == 0;
+		nfs_close(nfs, f);
+	}
+	check(ok, "WRITE %s as uid %d gid %d (%s)", path, uid, gid, ok ? "ok" : nfs_get_error(nfs));
+	nfs_destroy_context(nfs);
+	return failures ? 1 : 0;
+}
+
 int main(int argc, char **argv)
 {
 	if (argc >= 6 && !strcmp(argv[1], "basic"))
@@ -845,6 +922,10 @@ int main(int argc, char **argv)
 		return mode_stable(argv[2], argv[3], argv[4]);
 	if (argc >= 4 && !strcmp(argv[1], "verify"))
 		return mode_verify(argv[2], atoi(argv[3]));
+	if (argc >= 5 && !strcmp(argv[1], "steady"))
+		return mode_steady(argv[2], argv[3], atoi(argv[4]));
+	if (argc >= 7 && !strcmp(argv[1], "setid"))
+		return mode_setid(argv[2], argv[3], argv[4], atoi(argv[5]), atoi(argv[6]));
 	if (argc >= 5 && !strcmp(argv[1], "readall"))
 		return mode_readall(argv[2], argv[3], argv[4]);
 	if (argc >= 6 && !strcmp(argv[1], "crash"))
