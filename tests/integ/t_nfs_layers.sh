@@ -16,7 +16,7 @@ require_root
 require_cmd ss timeout find
 PT="$PNB_ROOT/build/tests/nfs_proto_test"
 [ -x "$PT" ] || _pnb_unmet "build/tests/nfs_proto_test is not built (make build/tests/nfs_proto_test)"
-BIN=$(pinetboot_bin)
+BIN=${PINETBOOT_BIN:-$(pinetboot_bin)}
 pinetboot_ready "$BIN" || _pnb_unmet "pinetboot is not built"
 grep -qw overlay /proc/filesystems || modprobe overlay 2>/dev/null
 grep -qw overlay /proc/filesystems || _pnb_unmet "no overlayfs in this kernel"
