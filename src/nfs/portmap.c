@@ -4,6 +4,7 @@
  * system rpcbind. SET/UNSET from others are refused: we are not a general
  * registry. (port=2049,mountport=2049 in nfsroot= skips the lookup.) */
 #include <arpa/inet.h>
+#include <errno.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <sys/time.h>
@@ -31,9 +32,18 @@ static uint32_t port_of(struct nfs_server *s, size_t i)
 	return maps[i].pmap ? nfs_server_pmap_port(s) : nfs_server_port(s);
 }
 
+int portmap_decode_mapping(const uint8_t *p, size_t len, struct pmap_mapping *m)
+{
+	struct rd r = rd_init(p, len);
+	m->prog = xdr_u32(&r);
+	m->vers = xdr_u32(&r);
+	m->prot = xdr_u32(&r);
+	m->port = xdr_u32(&r);
+	return r.err ? -EBADMSG : 0;
+}
+
 void portmap_handle(struct nfs_server *s, const struct rpc_call *call, struct wr *w)
 {
-	struct rd r = rd_init(call->args, call->args_len);
 	if (call->vers != PMAP_V2) {
 		/* rpcbind v3/v4 callers fall back to v2 on PROG_MISMATCH. */
 		rpc_put_prog_mismatch(w, call->xid, 2, 2);
@@ -49,16 +59,15 @@ void portmap_handle(struct nfs_server *s, const struct rpc_call *call, struct wr
 		xdr_put_u32(w, 0);
 		break;
 	case PMAPPROC_GETPORT: {
-		uint32_t prog = xdr_u32(&r), vers = xdr_u32(&r), prot = xdr_u32(&r);
-		(void)xdr_u32(&r);
-		if (r.err) {
+		struct pmap_mapping m;
+		if (portmap_decode_mapping(call->args, call->args_len, &m) < 0) {
 			rpc_put_accepted(w, call->xid, RPC_GARBAGE_ARGS);
 			return;
 		}
 		uint32_t port = 0;
 		for (size_t i = 0; i < sizeof(maps) / sizeof(maps[0]); i++)
-			if (maps[i].prog == prog && maps[i].vers == vers &&
-			    (prot == IPPROTO_TCP_ || prot == IPPROTO_UDP_))
+			if (maps[i].prog == m.prog && maps[i].vers == m.vers &&
+			    (m.prot == IPPROTO_TCP_ || m.prot == IPPROTO_UDP_))
 				port = port_of(s, i);
 		rpc_put_accepted(w, call->xid, RPC_SUCCESS);
 		xdr_put_u32(w, port);
