@@ -3,7 +3,8 @@
  * setuid (and setgid with group-exec) as the Linux VFS does for a writer
  * without CAP_FSETID, client root keeps them; CREATE UNCHECKED over a
  * symlink, directory or FIFO is NFS3ERR_EXIST; READ caches only a
- * read-only descriptor, WRITE a read-write one. Needs root (chown, fsuid);
+ * read-only descriptor, WRITE a read-write one; a TCP record buffer grows
+ * with the bytes that arrived, not with the record mark. Needs root (chown, fsuid);
  * skipped otherwise. */
 #include <errno.h>
 #include <fcntl.h>
@@ -270,12 +271,39 @@ static void test_read_opens_readonly(void **state)
 	assert_memory_equal(out + n - 4, "0xy3", 4);
 }
 
+/* A record mark promising 1 MiB costs nothing until bytes come, and the
+ * buffer then follows what arrived (at most about twice it). */
+static void test_record_grows_with_data(void **state)
+{
+	struct rpc_rec rec;
+	uint8_t hdr[4] = { 0x80, 0x10, 0x00, 0x00 }; /* last fragment, 1 MiB */
+	static uint8_t body[1 << 20];
+	size_t used;
+	rpc_rec_init(&rec, NFS_RECORD_MAX);
+	assert_int_equal(rpc_rec_feed(&rec, hdr, 4, &used), 0);
+	assert_int_equal(used, 4);
+	assert_true(rec.cap == 0);
+	assert_int_equal(rpc_rec_feed(&rec, body, 1000, &used), 0);
+	assert_true(rec.cap >= 1000 && rec.cap <= 2048);
+	size_t len;
+	uint8_t *p = rpc_rec_space(&rec, &len);
+	assert_non_null(p);
+	assert_true(len > 0 && len <= rec.cap - 1000);
+	assert_int_equal(rpc_rec_feed(&rec, body, 100000, &used), 0);
+	assert_true(rec.cap >= 101000 && rec.cap <= 2 * 101000);
+	assert_int_equal(rpc_rec_feed(&rec, body, sizeof(body), &used), 1);
+	assert_int_equal(rec.len, 1 << 20);
+	assert_true(rec.cap <= (1 << 20));  /* never past the fragment's end */
+	rpc_rec_free(&rec);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_write_drops_setid, env_setup, env_teardown),
 		cmocka_unit_test_setup_teardown(test_create_unchecked_nonregular, env_setup, env_teardown),
 		cmocka_unit_test_setup_teardown(test_read_opens_readonly, env_setup, env_teardown),
+		cmocka_unit_test(test_record_grows_with_data),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
