@@ -58,7 +58,10 @@ diag "upper layer after add: $(wc -l <"$PNB_TMP/upper.before") entries"
 
 start_bg server ns_exec server "$BIN" serve --data "$D" --dhcp off --nfs on --http-listen off \
 	--tftp-port $((20000 + PNB_SUBNET)) --log-level debug
-check "server listens on 2049" wait_for ns_exec server ss -Hltn "sport = :2049" 10 || exit 1
+# Both ports: libnfs asks the portmapper (111) first, which is bound just
+# after 2049.
+listening() { wait_for ns_exec server ss -Hltn "sport = :2049" 10 && wait_for ns_exec server ss -Hltn "sport = :111" 10; }
+check "server listens on 2049 and 111" listening || exit 1
 
 run_pt() {
 	local line
