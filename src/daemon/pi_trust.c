@@ -302,3 +302,9 @@ struct client *daemon_lookup_pi(struct daemon *d, const struct pi_ident *pi)
 		c = clients_find_pi3_mac(&d->clients, pi->mac);
 	return c;
 }
+
+bool daemon_nfs_is_admin(void *ctx, uint32_t addr)
+{
+	struct daemon *d = ctx;
+	return config_is_admin(&d->cfg, addr);
+}

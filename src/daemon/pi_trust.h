@@ -35,5 +35,6 @@ void daemon_register_hint(const struct daemon *d, const char *id, char *out, siz
 bool daemon_giaddr_ok(const struct daemon *d, uint32_t giaddr);
 int daemon_nfs_access(void *ctx, const char *id, uint32_t addr, char *why, size_t whylen);
 size_t daemon_nfs_ids_for_addr(void *ctx, uint32_t addr, char (*ids)[18], size_t max);
+bool daemon_nfs_is_admin(void *ctx, uint32_t addr);
 
 #endif

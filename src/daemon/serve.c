@@ -383,7 +383,7 @@ int cmd_serve(int argc, char **argv)
 	if (d->cfg.nfs) {
 		struct nfs_config nc = { d->cfg.nfs_port, d->cfg.portmap_port, d->cfg.nfs_workers,
 					 d->cfg.nfs_max_connections };
-		struct nfs_hooks nh = { daemon_nfs_access, daemon_nfs_ids_for_addr, d };
+		struct nfs_hooks nh = { daemon_nfs_access, daemon_nfs_ids_for_addr, d, daemon_nfs_is_admin };
 		/* NFS is on by default: a host that already runs an NFS
 		 * server keeps DHCP and TFTP from us (logged loudly). */
 		d->nfs = nfs_server_new(d->loop, d->data_fd, d->clients_fd, &nc, &nh, d->bus);

@@ -1,4 +1,6 @@
-/* fh_cache.c - direct-mapped handle -> O_PATH fd cache behind one mutex.
+/* fh_cache.c - direct-mapped handle -> O_PATH fd cache behind one mutex
+ * (plus, per entry, the read-only and the read-write fd of a file once a
+ * READ or a WRITE needed one).
  * The slot is chosen by the handle's HMAC tag (its last bytes), which is
  * uniformly distributed, so no hashing is needed. A colliding insert
  * replaces the old entry. Callers always get their own dup(), so eviction
@@ -16,7 +18,7 @@
 
 struct fh_slot {
 	const struct nfs_export *ex;
-	int fd, rfd;
+	int fd, rfd, wfd;       /* O_PATH; O_RDONLY for READ; O_RDWR for WRITE */
 	uint32_t len;
 	uint8_t fh[FH_MAX];
 	dev_t dev;
@@ -41,7 +43,7 @@ struct fh_cache *fh_cache_new(size_t n)
 	}
 	c->n = n;
 	for (size_t i = 0; i < n; i++)
-		c->v[i].fd = c->v[i].rfd = -1;
+		c->v[i].fd = c->v[i].rfd = c->v[i].wfd = -1;
 	pthread_mutex_init(&c->mu, NULL);
 	return c;
 }
@@ -55,6 +57,8 @@ void fh_cache_free(struct fh_cache *c)
 			close(c->v[i].fd);
 		if (c->v[i].rfd >= 0)
 			close(c->v[i].rfd);
+		if (c->v[i].wfd >= 0)
+			close(c->v[i].wfd);
 	}
 	pthread_mutex_destroy(&c->mu);
 	free(c->v);
@@ -108,11 +112,11 @@ void fh_cache_put(struct fh_cache *c, const struct nfs_export *ex, const uint8_t
 		return;
 	pthread_mutex_lock(&c->mu);
 	struct fh_slot *s = &c->v[slot_of(c, fh, len)];
-	int old = s->fd, oldr = s->rfd;
+	int old = s->fd, oldr = s->rfd, oldw = s->wfd;
 	if (slot_holds(s, ex, fh, len))
-		oldr = -1;      /* same handle again: keep its read fd */
+		oldr = oldw = -1;       /* same handle again: keep its I/O fds */
 	else
-		s->rfd = -1;
+		s->rfd = s->wfd = -1;
 	s->ex = ex;
 	s->fd = nfd;
 	s->len = len;
@@ -124,37 +128,53 @@ void fh_cache_put(struct fh_cache *c, const struct nfs_export *ex, const uint8_t
 		close(old);
 	if (oldr >= 0)
 		close(oldr);
+	if (oldw >= 0)
+		close(oldw);
 }
 
-int fh_cache_get_io(struct fh_cache *c, const struct nfs_export *ex, const uint8_t *fh, uint32_t len)
+int fh_cache_get_io(struct fh_cache *c, const struct nfs_export *ex, const uint8_t *fh, uint32_t len, bool write)
 {
 	if (!cacheable(c, len))
 		return -1;
 	int fd = -1;
 	pthread_mutex_lock(&c->mu);
 	struct fh_slot *s = &c->v[slot_of(c, fh, len)];
-	if (s->rfd >= 0 && slot_holds(s, ex, fh, len))
-		fd = dup_cloexec(s->rfd);
+	int io = write ? s->wfd : s->rfd;
+	if (io >= 0 && slot_holds(s, ex, fh, len))
+		fd = dup_cloexec(io);
 	pthread_mutex_unlock(&c->mu);
 	return fd;
 }
 
-void fh_cache_put_io(struct fh_cache *c, const struct nfs_export *ex, const uint8_t *fh, uint32_t len, int fd)
+void fh_cache_put_io(struct fh_cache *c, const struct nfs_export *ex, const uint8_t *fh, uint32_t len, int fd,
+		     bool write)
 {
 	if (!cacheable(c, len))
 		return;
 	int nfd = dup_cloexec(fd);
 	if (nfd < 0)
 		return;
+	int old = -1;
 	pthread_mutex_lock(&c->mu);
 	struct fh_slot *s = &c->v[slot_of(c, fh, len)];
-	if (s->rfd < 0 && slot_holds(s, ex, fh, len)) {
+	if (slot_holds(s, ex, fh, len) && write && s->wfd < 0) {
+		s->wfd = nfd;
+		/* The file is open for writing now (an overlay file is in the
+		 * upper layer): READs use the same open file from here on, so
+		 * no read-only fd opened before a copy-up can see stale data
+		 * on kernels whose overlayfs does not follow the copy-up. */
+		old = s->rfd;
+		s->rfd = dup_cloexec(nfd);
+		nfd = -1;
+	} else if (slot_holds(s, ex, fh, len) && !write && s->rfd < 0) {
 		s->rfd = nfd;
 		nfd = -1;
 	}
 	pthread_mutex_unlock(&c->mu);
 	if (nfd >= 0)
 		close(nfd);
+	if (old >= 0)
+		close(old);
 }
 
 void fh_cache_purge(struct fh_cache *c, dev_t dev, ino_t ino)
@@ -168,7 +188,9 @@ void fh_cache_purge(struct fh_cache *c, dev_t dev, ino_t ino)
 			close(s->fd);
 			if (s->rfd >= 0)
 				close(s->rfd);
-			s->fd = s->rfd = -1;
+			if (s->wfd >= 0)
+				close(s->wfd);
+			s->fd = s->rfd = s->wfd = -1;
 		}
 	}
 	pthread_mutex_unlock(&c->mu);

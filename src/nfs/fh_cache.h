@@ -7,6 +7,7 @@
 #ifndef PINETBOOT_NFS_FH_CACHE_H
 #define PINETBOOT_NFS_FH_CACHE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -22,10 +23,14 @@ int fh_cache_get(struct fh_cache *c, const struct nfs_export *ex, const uint8_t 
 /* Remember fd (dup'ed; the caller keeps its own) for the handle. */
 void fh_cache_put(struct fh_cache *c, const struct nfs_export *ex, const uint8_t *fh, uint32_t len, int fd,
 		  dev_t dev, ino_t ino);
-/* The same for a read-only descriptor of a regular file (READ), kept
- * beside the O_PATH one once a READ needed it. */
-int fh_cache_get_io(struct fh_cache *c, const struct nfs_export *ex, const uint8_t *fh, uint32_t len);
-void fh_cache_put_io(struct fh_cache *c, const struct nfs_export *ex, const uint8_t *fh, uint32_t len, int fd);
+/* The same for the I/O descriptors of a regular file, kept beside the
+ * O_PATH one: a read-only one (READ; write false) and a read-write one
+ * (WRITE; write true). Reads never get or make a writable descriptor:
+ * overlayfs copies a file up into the Pi's layer on any open for write.
+ * Once a read-write fd is cached, READ is served from it too. */
+int fh_cache_get_io(struct fh_cache *c, const struct nfs_export *ex, const uint8_t *fh, uint32_t len, bool write);
+void fh_cache_put_io(struct fh_cache *c, const struct nfs_export *ex, const uint8_t *fh, uint32_t len, int fd,
+		     bool write);
 /* Forget every entry for this inode (it was removed or replaced), so a
  * deleted file's space is not held by the cache. */
 void fh_cache_purge(struct fh_cache *c, dev_t dev, ino_t ino);

@@ -2,7 +2,8 @@
  * event loop: NULL, MNT, DUMP, UMNT, UMNTALL, EXPORT. Export paths are
  * "/clients/<id>" (the Pi's root) and "/boot/<id>" (its boot dir); MNT
  * applies the daemon's access rule and hands out the authenticated root
- * handle. EXPORT lists only what the asking address may mount. */
+ * handle. EXPORT lists only what the asking address may mount; DUMP only
+ * the caller's own mounts unless it is an admin address. */
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/openat2.h>
@@ -25,7 +26,6 @@ enum {
 	MNT3_OK = 0, MNT3ERR_NOENT = 2, MNT3ERR_ACCES = 13, MNT3ERR_NOTDIR = 20,
 	MNT3ERR_INVAL = 22, MNT3ERR_NAMETOOLONG = 63, MNT3ERR_SERVERFAULT = 10006,
 };
-#define MNTPATHLEN 1024
 
 static const struct {
 	const char *prefix;
@@ -38,7 +38,7 @@ static const struct {
 /* "/clients/<id>" or "/boot/<id>", optionally followed by a directory
  * beneath it ("/clients/<id>/home"); *rest is that remainder without its
  * leading '/' ("" for the export itself). 0 or -ENOENT. */
-static int parse_export_path(const char *p, char id[18], int *kind, const char **rest)
+int mount3_parse_path(const char *p, char id[18], int *kind, const char **rest)
 {
 	for (size_t i = 0; i < sizeof(export_kinds) / sizeof(export_kinds[0]); i++) {
 		size_t pl = strlen(export_kinds[i].prefix);
@@ -48,7 +48,12 @@ static int parse_export_path(const char *p, char id[18], int *kind, const char *
 		size_t n = strcspn(q, "/");
 		if (n == 0 || n >= 18)
 			return -ENOENT;
-		*rest = q[n] == '/' ? q + n + 1 : q + n;
+		/* "/clients/<id>//home" is "/clients/<id>/home", as any
+		 * path: the rest never starts with '/' (found by
+		 * fuzz_mount_args; RESOLVE_IN_ROOT made it harmless). */
+		*rest = q + n;
+		while (**rest == '/')
+			(*rest)++;
 		memcpy(id, q, n);
 		id[n] = '\0';
 		uint8_t eid[FH_EID_LEN];
@@ -60,12 +65,25 @@ static int parse_export_path(const char *p, char id[18], int *kind, const char *
 	return -ENOENT;
 }
 
+int mount3_decode_path(const uint8_t *p, size_t len, char path[MNTPATHLEN + 1])
+{
+	struct rd r = rd_init(p, len);
+	uint32_t n = 0;
+	const uint8_t *s = xdr_opaque(&r, MNTPATHLEN, &n);
+	/* A NUL inside would cut the path short of what was checked. */
+	if (!s || memchr(s, '\0', n))
+		return -EBADMSG;
+	memcpy(path, s, n);
+	path[n] = '\0';
+	return 0;
+}
+
 static uint32_t do_mnt(struct nfs_server *s, const char *path, uint32_t addr, struct nfs_fh *fh)
 {
 	char id[18];
 	int kind;
 	const char *rest;
-	if (parse_export_path(path, id, &kind, &rest) < 0)
+	if (mount3_parse_path(path, id, &kind, &rest) < 0)
 		return MNT3ERR_NOENT;
 	int r = nfs_server_check(s, id, addr, path);
 	if (r == 0)
@@ -107,23 +125,19 @@ static void put_export_list(struct nfs_server *s, uint32_t addr, struct wr *w)
 	xdr_put_u32(w, 0);
 }
 
-void mount3_handle(struct nfs_server *s, const struct rpc_call *call, uint32_t addr, struct wr *w)
+bool mount3_handle(struct nfs_server *s, const struct rpc_call *call, uint32_t addr, struct wr *w)
 {
-	struct rd r = rd_init(call->args, call->args_len);
+	bool authorised = false;
 	char path[MNTPATHLEN + 1];
-	uint32_t n = 0;
 	if (call->vers < 1 || call->vers > 3) {
 		rpc_put_prog_mismatch(w, call->xid, 1, 3);
-		return;
+		return false;
 	}
 	if (call->proc == MOUNTPROC3_MNT || call->proc == MOUNTPROC3_UMNT) {
-		const uint8_t *p = xdr_opaque(&r, MNTPATHLEN, &n);
-		if (!p || memchr(p, '\0', n)) {
+		if (mount3_decode_path(call->args, call->args_len, path) < 0) {
 			rpc_put_accepted(w, call->xid, RPC_GARBAGE_ARGS);
-			return;
+			return false;
 		}
-		memcpy(path, p, n);
-		path[n] = '\0';
 	}
 	switch (call->proc) {
 	case MOUNTPROC3_NULL:
@@ -133,7 +147,7 @@ void mount3_handle(struct nfs_server *s, const struct rpc_call *call, uint32_t a
 		if (call->vers != 3) {
 			/* v1/v2 MNT returns a 32-byte handle we cannot make. */
 			rpc_put_prog_mismatch(w, call->xid, 3, 3);
-			return;
+			return false;
 		}
 		struct nfs_fh fh;
 		uint32_t st = do_mnt(s, path, addr, &fh);
@@ -148,10 +162,11 @@ void mount3_handle(struct nfs_server *s, const struct rpc_call *call, uint32_t a
 			char id[18];
 			int kind;
 			const char *rest;
-			parse_export_path(path, id, &kind, &rest);
+			mount3_parse_path(path, id, &kind, &rest);
 			log_info("nfs", "%s: %s mounted %s", id, net_ntoa(addr, a), esc);
 			nfs_server_emit(s, BEV_NFS_MOUNT, id, addr, path, "");
 			nfs_server_mount_note(s, addr, path, true);
+			authorised = true;
 		} else {
 			log_info("nfs", "mount of %s by %s refused: %s", esc, net_ntoa(addr, a),
 				 st == MNT3ERR_ACCES ? "access denied" : "no such export");
@@ -159,11 +174,17 @@ void mount3_handle(struct nfs_server *s, const struct rpc_call *call, uint32_t a
 		break;
 	}
 	case MOUNTPROC3_DUMP: {
+		/* Who mounted what tells an attacker which Pi is at which
+		 * address (issue 9): an admin address sees every entry, any
+		 * other caller only its own. */
+		bool admin = nfs_server_is_admin(s, addr);
 		rpc_put_accepted(w, call->xid, RPC_SUCCESS);
 		uint32_t maddr;
 		const char *mp;
 		for (size_t i = 0; nfs_server_mount_list(s, i, &maddr, &mp); i++) {
 			char a[16];
+			if (!admin && (maddr != addr || addr == 0))
+				continue;
 			xdr_put_u32(w, 1);
 			xdr_put_string(w, net_ntoa(maddr, a));
 			xdr_put_string(w, mp);
@@ -187,4 +208,5 @@ void mount3_handle(struct nfs_server *s, const struct rpc_call *call, uint32_t a
 		rpc_put_accepted(w, call->xid, RPC_PROC_UNAVAIL);
 		break;
 	}
+	return authorised;
 }

@@ -202,8 +202,26 @@ int nfs3_readlink(struct nfs3_ctx *c, const struct nfs3_args *a, struct wr *w);
 /* MOUNT v3 and portmapper, answered on the event loop (mount3.c,
  * portmap.c). Their callbacks come from nfs_server.c. */
 struct nfs_server;
-void mount3_handle(struct nfs_server *s, const struct rpc_call *call, uint32_t addr, struct wr *w);
+#define MNTPATHLEN 1024
+/* MNT/UMNT arguments (dirpath, RFC 1813 Appendix I): 0, or -EBADMSG for
+ * a truncated, over-long or NUL-holding path. Pure, for the fuzzer. */
+int mount3_decode_path(const uint8_t *p, size_t len, char path[MNTPATHLEN + 1]);
+/* "/clients/<id>" or "/boot/<id>", optionally with a directory beneath
+ * ("/clients/<id>/home"); *rest is that remainder without its leading
+ * '/' ("" for the export itself), pointing into p. 0 or -ENOENT. */
+int mount3_parse_path(const char *p, char id[18], int *kind, const char **rest);
+/* true when the call was an MNT the access rule allowed. */
+bool mount3_handle(struct nfs_server *s, const struct rpc_call *call, uint32_t addr, struct wr *w);
 void portmap_handle(struct nfs_server *s, const struct rpc_call *call, struct wr *w);
+/* PMAPPROC_GETPORT/SET/UNSET argument (struct mapping, RFC 1833 §3).
+ * 0 or -EBADMSG. */
+struct pmap_mapping {
+	uint32_t prog, vers, prot, port;
+};
+int portmap_decode_mapping(const uint8_t *p, size_t len, struct pmap_mapping *m);
+/* A system rpcbind owns port 111: (un)register our programs with it.
+ * Returns set (whether there is something to unregister later). */
+bool portmap_register(unsigned nfs_port, bool set);
 
 /* What mount3.c and portmap.c need from the server (nfs_server.c). */
 /* The export of id/kind, its root opened on first use; NULL when the
@@ -217,6 +235,8 @@ const uint8_t *nfs_server_key(const struct nfs_server *s);
 uint16_t nfs_server_port(const struct nfs_server *s);
 uint16_t nfs_server_pmap_port(const struct nfs_server *s);
 size_t nfs_server_ids(struct nfs_server *s, uint32_t addr, char (*ids)[18], size_t max);
+/* Is addr in admin-networks (hook; false without one)? */
+bool nfs_server_is_admin(struct nfs_server *s, uint32_t addr);
 void nfs_server_emit(struct nfs_server *s, int type, const char *id, uint32_t addr, const char *file,
 		     const char *detail);
 /* Mount list for MOUNT DUMP (bounded, loop thread only). */

@@ -274,9 +274,13 @@ int nfs3_create(struct nfs3_ctx *c, const struct nfs3_args *a, struct wr *w)
 					s = NFS3ERR_EXIST;
 			}
 		} else if (err == EEXIST && a->how == CREATE_UNCHECKED) {
-			/* UNCHECKED on an existing file: only the size (and
-			 * times) apply, like O_CREAT|O_TRUNC. */
-			err = 0;
+			/* UNCHECKED on an existing regular file: only the size
+			 * (and times) apply, like O_CREAT|O_TRUNC. Anything else
+			 * (symlink, directory, device, FIFO) is EXIST, as in
+			 * knfsd: a client must not get a "file" handle that is
+			 * a symlink. */
+			if (fstatat(dfd, a->name.s, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISREG(st.st_mode))
+				err = 0;
 			sa.set_mode = sa.set_uid = sa.set_gid = false;
 		}
 		if (s == NFS3_OK && err)

@@ -40,17 +40,18 @@ static uint32_t open_regular(struct nfs3_ctx *c, const struct nfs_fh *fh, int *f
 }
 
 /* A descriptor for file I/O, opened as root (the caller's rights were
- * checked from the mode bits), read-write when the file allows it, and
- * cached beside the handle's O_PATH fd for the next READ/WRITE. */
-static int open_io(struct nfs3_ctx *c, int fd, const struct nfs_fh *fh)
+ * checked from the mode bits) and cached beside the handle's O_PATH fd for
+ * the next READ/WRITE. Read-only for READ, read-write only for WRITE:
+ * overlayfs copies a file into the Pi's upper layer on any open for
+ * writing, so a READ that opened O_RDWR would copy every file a Pi reads
+ * out of the shared image (issue 13). */
+static int open_io(struct nfs3_ctx *c, int fd, const struct nfs_fh *fh, bool write)
 {
 	bool was_user = c->as_user;
 	nfs3_become_root(c);
-	int r = nfs3_reopen(fd, O_RDWR);
-	if (r < 0)
-		r = nfs3_reopen(fd, O_RDONLY);
+	int r = nfs3_reopen(fd, write ? O_RDWR : O_RDONLY);
 	if (r >= 0)
-		fh_cache_put_io(c->cache, c->ex, fh->data, fh->len, r);
+		fh_cache_put_io(c->cache, c->ex, fh->data, fh->len, r, write);
 	if (was_user)
 		nfs3_become_user(c);
 	return r;
@@ -79,12 +80,14 @@ int nfs3_read(struct nfs3_ctx *c, const struct nfs3_args *a, struct wr *w)
 	if (s == NFS3_OK && !nfs3_access_bits(&c->cred, &st, ACCESS3_READ | ACCESS3_EXECUTE))
 		s = NFS3ERR_ACCES;
 	if (s == NFS3_OK) {
-		rfd = fh_cache_get_io(c->cache, c->ex, a->fh.data, a->fh.len);
+		rfd = fh_cache_get_io(c->cache, c->ex, a->fh.data, a->fh.len, true);
+		if (rfd < 0)
+			rfd = fh_cache_get_io(c->cache, c->ex, a->fh.data, a->fh.len, false);
 		if (rfd < 0 && c->nonblock) {
 			c->would_block = true;
 			s = NFS3ERR_JUKEBOX;
 		} else if (rfd < 0) {
-			rfd = open_io(c, fd, &a->fh);
+			rfd = open_io(c, fd, &a->fh, false);
 			if (rfd < 0)
 				s = nfs3_errno(-rfd);
 		}
@@ -172,16 +175,20 @@ int nfs3_write(struct nfs3_ctx *c, const struct nfs3_args *a, struct wr *w)
 	if (s == NFS3_OK && a->offset > (uint64_t)INT64_MAX - a->count)
 		s = NFS3ERR_FBIG;
 	if (s == NFS3_OK) {
-		wfd = fh_cache_get_io(c->cache, c->ex, a->fh.data, a->fh.len);
+		wfd = fh_cache_get_io(c->cache, c->ex, a->fh.data, a->fh.len, true);
 		if (wfd < 0)
-			wfd = open_io(c, fd, &a->fh);
-		if (wfd >= 0 && (fcntl(wfd, F_GETFL) & O_ACCMODE) != O_RDWR) {
-			close(wfd);
-			wfd = -EROFS;
-		}
+			wfd = open_io(c, fd, &a->fh, true);
 		if (wfd < 0)
 			s = nfs3_errno(-wfd);
 	}
+	/* The write itself runs with the caller's filesystem identity (the
+	 * descriptor was opened and checked as root), so the kernel's own
+	 * file_remove_privs applies: a writer without CAP_FSETID, which a
+	 * non-zero fsuid drops, loses setuid, and setgid when group-exec is
+	 * set, exactly as a local write (issue 9). Client root keeps them,
+	 * as root on a local file system does (no_root_squash). */
+	if (s == NFS3_OK)
+		nfs3_become_user(c);
 	size_t done = 0;
 	while (s == NFS3_OK && done < a->count) {
 		ssize_t n = pwrite(wfd, a->data + done, a->count - done, (off_t)(a->offset + done));

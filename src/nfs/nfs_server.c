@@ -45,6 +45,10 @@
 #define MOUNTS_MAX 512
 #define SYNC_REPLY_MAX 65536
 #define READ_CHUNK (256u << 10)
+/* Connections that have not passed an access check yet (issue 9): their
+ * own small pool, so a flood of them only ever pushes out each other and
+ * never a Pi that is working. */
+#define UNAUTH_MAX 32
 
 struct outbuf {
 	struct outbuf *next;
@@ -68,8 +72,9 @@ struct nfs_conn {
 	unsigned inflight;
 	int refs;                 /* the socket + each job in flight */
 	bool dead;
+	bool authed;              /* a call passed the access rule (or MNT did) */
 	unsigned events;          /* what we currently poll for */
-	struct nfs_conn *prev, *next; /* LRU: head is the least recently active */
+	struct nfs_conn *prev, *next; /* in its LRU list: head is the least recently active */
 	uint64_t last_ms;
 	struct access_entry ac[ACCESS_CACHE_N];
 };
@@ -86,6 +91,12 @@ struct nfs_job {
 	uint8_t *reply;           /* 4 bytes of record mark, then the reply */
 	size_t reply_len;
 	int init_read;
+};
+
+/* Connections of one class, least recently active first. */
+struct conn_list {
+	struct nfs_conn *head, *tail;
+	size_t n;
 };
 
 struct mount_entry {
@@ -110,8 +121,8 @@ struct nfs_server {
 	int *old_roots;
 	size_t nold;
 
-	struct nfs_conn *lru_head, *lru_tail;
-	size_t nconns;
+	struct conn_list authed;  /* up to cfg.max_conns */
+	struct conn_list unauth;  /* up to UNAUTH_MAX */
 	size_t out_total;         /* reply bytes queued on all connections */
 	uint64_t deny_log_ms;     /* refusal log/event rate limit */
 	unsigned deny_quiet;      /* refusals not logged since */
@@ -247,7 +258,16 @@ uint16_t nfs_server_pmap_port(const struct nfs_server *s)
 
 size_t nfs_server_ids(struct nfs_server *s, uint32_t addr, char (*ids)[18], size_t max)
 {
-	return s->hooks.ids_for_addr ? s->hooks.ids_for_addr(s->hooks.ctx, addr, ids, max) : 0;
+	/* 0.0.0.0 is nobody's address (a forged UDP source could carry it,
+	 * and a Pi with no binding has bound address 0). */
+	if (addr == 0 || !s->hooks.ids_for_addr)
+		return 0;
+	return s->hooks.ids_for_addr(s->hooks.ctx, addr, ids, max);
+}
+
+bool nfs_server_is_admin(struct nfs_server *s, uint32_t addr)
+{
+	return addr != 0 && s->hooks.is_admin && s->hooks.is_admin(s->hooks.ctx, addr);
 }
 
 void nfs_server_emit(struct nfs_server *s, int type, const char *id, uint32_t addr, const char *file,
@@ -403,28 +423,37 @@ static void job_submit(struct nfs_server *s, struct nfs_job *j)
 
 static void conn_update_events(struct nfs_conn *c);
 
+static struct conn_list *list_of(struct nfs_server *s, const struct nfs_conn *c)
+{
+	return c->authed ? &s->authed : &s->unauth;
+}
+
 static void lru_unlink(struct nfs_server *s, struct nfs_conn *c)
 {
+	struct conn_list *l = list_of(s, c);
 	if (c->prev)
 		c->prev->next = c->next;
-	else if (s->lru_head == c)
-		s->lru_head = c->next;
+	else if (l->head == c)
+		l->head = c->next;
 	if (c->next)
 		c->next->prev = c->prev;
-	else if (s->lru_tail == c)
-		s->lru_tail = c->prev;
+	else if (l->tail == c)
+		l->tail = c->prev;
 	c->prev = c->next = NULL;
+	l->n--;
 }
 
 static void lru_push(struct nfs_server *s, struct nfs_conn *c)
 {
-	c->prev = s->lru_tail;
+	struct conn_list *l = list_of(s, c);
+	c->prev = l->tail;
 	c->next = NULL;
-	if (s->lru_tail)
-		s->lru_tail->next = c;
+	if (l->tail)
+		l->tail->next = c;
 	else
-		s->lru_head = c;
-	s->lru_tail = c;
+		l->head = c;
+	l->tail = c;
+	l->n++;
 }
 
 static void conn_unref(struct nfs_conn *c)
@@ -445,7 +474,6 @@ static void conn_close(struct nfs_conn *c)
 	close(c->fd);
 	c->fd = -1;
 	lru_unlink(s, c);
-	s->nconns--;
 	while (c->out_head) {
 		struct outbuf *o = c->out_head;
 		c->out_head = o->next;
@@ -545,6 +573,37 @@ static void conn_update_events(struct nfs_conn *c)
 		ev_io_mod(c->s->loop, c->fd, ev);
 		c->events = ev;
 	}
+}
+
+/* Make room in list l by closing its least recently active connection,
+ * preferring one with nothing in flight among the oldest few. */
+static void conn_evict_from(struct nfs_server *s, struct conn_list *l)
+{
+	struct nfs_conn *v = l->head;
+	int i = 0;
+	for (struct nfs_conn *x = l->head; x && i < 16; x = x->next, i++)
+		if (x->inflight == 0) {
+			v = x;
+			break;
+		}
+	if (v) {
+		s->stats.evicted++;
+		conn_close(v);
+	}
+}
+
+/* The connection carried a call the access rule allowed: it leaves the
+ * small pool of unchecked connections for the Pis' pool, where only
+ * another authorised connection can push it out. */
+static void conn_authorise(struct nfs_server *s, struct nfs_conn *c)
+{
+	if (!c || c->authed || c->dead)
+		return;
+	lru_unlink(s, c);
+	if (s->authed.n >= s->cfg.max_conns)
+		conn_evict_from(s, &s->authed);
+	c->authed = true;
+	lru_push(s, c);
 }
 
 /* ------------------------------------------------------------ dispatch */
@@ -695,6 +754,8 @@ static void handle_call(struct nfs_server *s, struct nfs_conn *c, int udp_fd, co
 	    call.proc < NFS3_PROC_MAX) {
 		const struct nfs_export *ex;
 		uint32_t st = check_call(s, c, &call, addr, &ex);
+		if (st == NFS3_OK && ex)
+			conn_authorise(s, c);
 		if (st == NFS3_OK && inline_procs[call.proc] && try_inline(s, c, udp_fd, peer, pi, &call, ex)) {
 			free(msg);
 			return;
@@ -756,7 +817,8 @@ static void handle_call(struct nfs_server *s, struct nfs_conn *c, int udp_fd, co
 		else
 			rpc_put_accepted(&w, call.xid, RPC_PROC_UNAVAIL);
 	} else if (call.prog == MOUNT_PROGRAM) {
-		mount3_handle(s, &call, addr, &w);
+		if (mount3_handle(s, &call, addr, &w))
+			conn_authorise(s, c);
 	} else if (call.prog == PMAP_PROGRAM) {
 		portmap_handle(s, &call, &w);
 	} else {
@@ -884,21 +946,10 @@ static void on_accept(struct ev_loop *loop, int fd, unsigned events, void *arg)
 		int cfd = accept4(fd, (struct sockaddr *)&peer, &pl, SOCK_NONBLOCK | SOCK_CLOEXEC);
 		if (cfd < 0)
 			return;
-		if (s->nconns >= s->cfg.max_conns) {
-			/* Evict the least recently active connection, preferring
-			 * one with nothing in flight among the oldest few. */
-			struct nfs_conn *v = s->lru_head;
-			int i = 0;
-			for (struct nfs_conn *x = s->lru_head; x && i < 16; x = x->next, i++)
-				if (x->inflight == 0) {
-					v = x;
-					break;
-				}
-			if (v) {
-				s->stats.evicted++;
-				conn_close(v);
-			}
-		}
+		/* A new connection is unchecked: it may only push out the
+		 * oldest unchecked one, never an authorised Pi's. */
+		if (s->unauth.n >= UNAUTH_MAX)
+			conn_evict_from(s, &s->unauth);
 		struct nfs_conn *c = calloc(1, sizeof(*c));
 		if (!c) {
 			close(cfd);
@@ -919,7 +970,6 @@ static void on_accept(struct ev_loop *loop, int fd, unsigned events, void *arg)
 			continue;
 		}
 		lru_push(s, c);
-		s->nconns++;
 	}
 }
 
@@ -956,50 +1006,6 @@ static int tcp_listen(uint16_t port)
 		return e;
 	}
 	return fd;
-}
-
-/* A system rpcbind owns port 111: register our programs with it
- * (PMAPPROC_SET, RFC 1833 §3.2) over UDP on loopback, best effort. */
-static void pmap_register(struct nfs_server *s, bool set)
-{
-	static const uint32_t progs[][2] = { { NFS_PROGRAM, 3 }, { MOUNT_PROGRAM, 1 }, { MOUNT_PROGRAM, 3 } };
-	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-	if (fd < 0)
-		return;
-	struct timeval tv = { 0, 300000 };
-	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-	struct sockaddr_in to = { .sin_family = AF_INET, .sin_port = htons(111),
-				  .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
-	int ok = 0;
-	for (size_t i = 0; i < sizeof(progs) / sizeof(progs[0]); i++) {
-		for (uint32_t prot = 6; prot <= 17; prot += 11) {
-			uint8_t buf[96], in[64];
-			struct wr w = wr_init(buf, sizeof(buf));
-			xdr_put_u32(&w, (uint32_t)(i * 2 + prot) ^ 0x706e6200u);
-			xdr_put_u32(&w, RPC_CALL);
-			xdr_put_u32(&w, RPC_VERSION);
-			xdr_put_u32(&w, PMAP_PROGRAM);
-			xdr_put_u32(&w, PMAP_V2);
-			xdr_put_u32(&w, set ? 1 : 2);
-			xdr_put_u32(&w, AUTH_NONE);
-			xdr_put_u32(&w, 0);
-			xdr_put_u32(&w, AUTH_NONE);
-			xdr_put_u32(&w, 0);
-			xdr_put_u32(&w, progs[i][0]);
-			xdr_put_u32(&w, progs[i][1]);
-			xdr_put_u32(&w, prot);
-			xdr_put_u32(&w, s->cfg.nfs_port);
-			if (sendto(fd, buf, w.off, 0, (struct sockaddr *)&to, sizeof(to)) < 0)
-				continue;
-			ssize_t n = recv(fd, in, sizeof(in), 0);
-			if (n >= 28 && in[27] == 1)
-				ok++;
-		}
-	}
-	close(fd);
-	if (set)
-		log_info("nfs", "port %u is taken (system rpcbind?): registered %d mappings with it", 111u, ok);
-	s->pmap_registered = set;
 }
 
 const struct nfs_stats *nfs_server_stats(const struct nfs_server *s)
@@ -1056,7 +1062,7 @@ struct nfs_server *nfs_server_new(struct ev_loop *loop, int data_fd, int clients
 				close(s->pm_udp_fd);
 			s->pm_tcp_fd = s->pm_udp_fd = -1;
 			if (cfg->portmap_port == 111)
-				pmap_register(s, true);
+				s->pmap_registered = portmap_register(s->cfg.nfs_port, true);
 		} else if (s->pm_tcp_fd < 0 || s->pm_udp_fd < 0) {
 			log_warn("nfs", "no portmapper on port %u: %s; clients need port=%u,mountport=%u",
 				 cfg->portmap_port, strerror(-(s->pm_tcp_fd < 0 ? s->pm_tcp_fd : s->pm_udp_fd)),
@@ -1072,7 +1078,8 @@ struct nfs_server *nfs_server_new(struct ev_loop *loop, int data_fd, int clients
 			rl.rlim_cur = rl.rlim_max;
 			setrlimit(RLIMIT_NOFILE, &rl);
 		}
-		rlim_t spare = rl.rlim_cur > (rlim_t)s->cfg.max_conns + 512 ? rl.rlim_cur - s->cfg.max_conns - 512 : 0;
+		rlim_t spare = rl.rlim_cur > (rlim_t)s->cfg.max_conns + UNAUTH_MAX + 512
+				     ? rl.rlim_cur - s->cfg.max_conns - UNAUTH_MAX - 512 : 0;
 		if (spare < slots)
 			slots = spare > 64 ? (size_t)spare : 64;
 	}
@@ -1108,9 +1115,10 @@ struct nfs_server *nfs_server_new(struct ev_loop *loop, int data_fd, int clients
 		log_error("nfs", "cannot start worker threads");
 		goto fail;
 	}
-	log_info("nfs", "NFSv3 on port %u (tcp+udp), portmapper %s, %zu workers, up to %u connections",
+	log_info("nfs", "NFSv3 on port %u (tcp+udp), portmapper %s, %zu workers, up to %u connections "
+		 "(+%u not yet authorised)",
 		 cfg->nfs_port, s->pm_tcp_fd >= 0 ? "on" : s->pmap_registered ? "registered with rpcbind" : "off",
-		 s->nthr, s->cfg.max_conns);
+		 s->nthr, s->cfg.max_conns, UNAUTH_MAX);
 	return s;
 fail:
 	nfs_server_free(s);
@@ -1141,10 +1149,12 @@ void nfs_server_free(struct nfs_server *s)
 			job_free(j);
 		}
 	}
-	while (s->lru_head)
-		conn_close(s->lru_head);
+	while (s->authed.head)
+		conn_close(s->authed.head);
+	while (s->unauth.head)
+		conn_close(s->unauth.head);
 	if (s->pmap_registered)
-		pmap_register(s, false);
+		portmap_register(s->cfg.nfs_port, false);
 	int fds[] = { s->tcp_fd, s->udp_fd, s->pm_tcp_fd, s->pm_udp_fd, s->efd };
 	for (size_t i = 0; i < sizeof(fds) / sizeof(fds[0]); i++) {
 		if (fds[i] >= 0) {

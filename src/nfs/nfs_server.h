@@ -6,6 +6,7 @@
 #ifndef PINETBOOT_NFS_NFS_SERVER_H
 #define PINETBOOT_NFS_NFS_SERVER_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -19,6 +20,9 @@ struct nfs_hooks {
 	/* Ids whose exports addr may list (MOUNT EXPORT); at most max. */
 	size_t (*ids_for_addr)(void *ctx, uint32_t addr, char (*ids)[18], size_t max);
 	void *ctx;
+	/* Is addr an admin address (sees every Pi's entry in MOUNT DUMP)?
+	 * NULL: nobody is. */
+	bool (*is_admin)(void *ctx, uint32_t addr);
 };
 
 struct nfs_config {

@@ -145,17 +145,25 @@ uint8_t *rpc_rec_take(struct rpc_rec *r, size_t *ret_len)
 	return b;
 }
 
+/* Room for need bytes. The buffer grows geometrically (few reallocs for a
+ * record sent in small pieces) but never past the end of the fragment
+ * being received nor the cap: memory follows the bytes that arrived, not
+ * what a fragment header promised, so an idle or slow connection that
+ * announced 1 MiB costs next to nothing. */
 static int rec_reserve(struct rpc_rec *r, size_t need)
 {
 	if (need <= r->cap)
 		return 0;
+	size_t end = r->len + r->frag_left;
 	size_t cap = need < 512 ? 512 : need;
-	/* Many small fragments: grow geometrically, not one realloc (and
-	 * possibly one copy of the record so far) per fragment. */
 	if (cap < 2 * r->cap)
 		cap = 2 * r->cap;
+	if (cap > end)
+		cap = end;
 	if (cap > r->max)
 		cap = r->max;
+	if (cap < need)
+		return -EMSGSIZE;
 	uint8_t *n = realloc(r->buf, cap);
 	if (!n)
 		return -ENOMEM;
@@ -167,9 +175,12 @@ static int rec_reserve(struct rpc_rec *r, size_t need)
 uint8_t *rpc_rec_space(struct rpc_rec *r, size_t *ret_len)
 {
 	*ret_len = 0;
-	if (!r->in_frag || r->frag_left == 0 || r->cap - r->len < r->frag_left)
+	if (!r->in_frag || r->frag_left == 0)
 		return NULL;
-	*ret_len = r->frag_left;
+	if (r->cap == r->len && rec_reserve(r, r->len + 1) < 0)
+		return NULL;
+	size_t room = r->cap - r->len;
+	*ret_len = room < r->frag_left ? room : r->frag_left;
 	return r->buf + r->len;
 }
 
@@ -206,19 +217,14 @@ int rpc_rec_feed(struct rpc_rec *r, const uint8_t *p, size_t n, size_t *used)
 				*used = off;
 				return -EMSGSIZE;
 			}
-			/* One allocation per fragment instead of doublings: a
-			 * 1 MiB WRITE would otherwise be copied ~11 times. The
-			 * pages are only touched as bytes arrive, and the cap
-			 * and the connection limit bound the total. */
-			int e = rec_reserve(r, r->len + r->frag_left);
+		}
+		size_t k = n - off < r->frag_left ? n - off : r->frag_left;
+		if (k) {
+			int e = rec_reserve(r, r->len + k);
 			if (e < 0) {
 				*used = off;
 				return e;
 			}
-		}
-		size_t k = n - off < r->frag_left ? n - off : r->frag_left;
-		if (k) {
-			/* The header reserved the whole fragment. */
 			memcpy(r->buf + r->len, p + off, k);
 			r->len += k;
 			off += k;

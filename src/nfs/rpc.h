@@ -70,8 +70,9 @@ void rpc_put_auth_error(struct wr *w, uint32_t xid, uint32_t why);
 
 /* TCP record marking (RFC 5531 §11): a 4-byte header per fragment, high
  * bit = last fragment, low 31 bits = length. Fragments are joined into one
- * record of at most max bytes; the buffer grows only as data arrives, so a
- * header promising 2 GiB costs nothing until the bytes come. */
+ * record of at most max bytes; the buffer grows (geometrically, never past
+ * the current fragment's end) only as data arrives, so a header promising
+ * 1 MiB costs nothing until the bytes come. */
 struct rpc_rec {
 	uint8_t hdr[4];
 	uint8_t hdr_got;
@@ -87,9 +88,10 @@ void rpc_rec_init(struct rpc_rec *r, size_t max);
  * rpc_rec_reset), 0 when more bytes are needed, -EMSGSIZE when the record
  * would exceed the cap, -ENOMEM. */
 int rpc_rec_feed(struct rpc_rec *r, const uint8_t *p, size_t n, size_t *used);
-/* Inside a fragment body: where the next bytes of it go and how many are
- * still due, so a caller can read() straight into the record (no copy).
- * NULL when the next bytes are a fragment header. */
+/* Inside a fragment body: where the next bytes of it go and how many fit
+ * there now (at most what is still due; the buffer is grown first when
+ * full), so a caller can read() straight into the record (no copy).
+ * NULL when the next bytes are a fragment header (or memory ran out). */
 uint8_t *rpc_rec_space(struct rpc_rec *r, size_t *ret_len);
 /* n bytes were written at rpc_rec_space(): 1 if the record is complete. */
 int rpc_rec_advance(struct rpc_rec *r, size_t n);

@@ -1,7 +1,8 @@
 #!/bin/bash
 # t_nfs_conns.sh - pinetboot's NFS server under hostile connections, in
 # network namespaces: 10k idle TCP connections against a 1000-connection
-# cap (old ones are dropped, memory stays bounded, new clients are still
+# cap (none of them ever passes an access check, so only the newest 32 are
+# kept: old ones are dropped, memory stays bounded, new clients are still
 # served), a fragment header promising 2 GiB, garbage records, a record
 # over the size cap, bogus credentials, and the NFSACL ping the kernel
 # sends during mount (PROG_UNAVAIL, not silence).

@@ -7,7 +7,12 @@
  *   foreign SERVER EXPORT FH_IN            another client's handle must be refused
  *   denied SERVER EXPORT                   MNT of another client's export must fail
  *   overlay SERVER EXPORT SERVERDIR        handles survive overlayfs copy-up
- *   crash SERVER EXPORT NAME MB            UNSTABLE writes + COMMIT across server restarts */
+ *   crash SERVER EXPORT NAME MB            UNSTABLE writes + COMMIT across server restarts
+ *   readall SERVER EXPORT WRITEPATH        read every object (READDIRPLUS, LOOKUP, GETATTR,
+ *                                          ACCESS, READ, READLINK), then write WRITEPATH
+ *   steady SERVER EXPORT SECONDS           one connection (no reconnects) making calls for
+ *                                          SECONDS; every call must succeed
+ *   setid SERVER EXPORT PATH UID GID       WRITE to PATH as AUTH_SYS UID:GID */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
 #endif
@@ -750,6 +755,159 @@ static int mode_crash(const char *server, const char *export, const char *name, 
 	return failures ? 1 : 0;
 }
 
+/* ------------------------------------------------------------ readall */
+
+struct walk {
+	int files, dirs, links, errors;
+	long long bytes;
+};
+
+/* Everything a booting Pi does to files it only reads: READDIRPLUS of
+ * each directory, LOOKUP + GETATTR (stat), ACCESS, READ of every regular
+ * file to its end, READLINK of every symlink. Depth-bounded. */
+static void walk_read(struct nfs_context *nfs, const char *dir, int depth, struct walk *wk)
+{
+	struct nfsdir *d;
+	if (depth > 16 || nfs_opendir(nfs, dir, &d) != 0) {
+		wk->errors++;
+		return;
+	}
+	wk->dirs++;
+	struct nfsdirent *e;
+	char path[1024], buf[65536];
+	while ((e = nfs_readdir(nfs, d)) != NULL) {
+		if (!strcmp(e->name, ".") || !strcmp(e->name, ".."))
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", strcmp(dir, "/") ? dir : "", e->name);
+		struct nfs_stat_64 ns;
+		if (nfs_lstat64(nfs, path, &ns) != 0) {
+			wk->errors++;
+			continue;
+		}
+		uint32_t fmt = (uint32_t)ns.nfs_mode & S_IFMT;
+		if (fmt == S_IFDIR) {
+			nfs_access(nfs, path, R_OK | X_OK);
+			walk_read(nfs, path, depth + 1, wk);
+		} else if (fmt == S_IFLNK) {
+			wk->links += nfs_readlink(nfs, path, buf, sizeof(buf)) == 0;
+		} else if (fmt == S_IFREG) {
+			struct nfsfh *f;
+			nfs_access(nfs, path, R_OK);
+			if (nfs_open(nfs, path, O_RDONLY, &f) != 0) {
+				wk->errors++;
+				continue;
+			}
+			int n;
+			while ((n = nfs_read(nfs, f, sizeof(buf), buf)) > 0)
+				wk->bytes += n;
+			wk->errors += n < 0;
+			nfs_close(nfs, f);
+			wk->files++;
+		}
+	}
+	nfs_closedir(nfs, d);
+}
+
+static int mode_readall(const char *server, const char *export, const char *wpath)
+{
+	char err[256] = "";
+	struct nfs_context *nfs = mount_or_null(server, export, err, sizeof(err));
+	check(nfs != NULL, "MNT %s %s", export, err);
+	if (!nfs)
+		return 1;
+	struct walk wk = { 0 };
+	walk_read(nfs, "/", 0, &wk);
+	check(wk.files > 0 && wk.errors == 0, "read %d files (%lld bytes), %d dirs, %d symlinks; %d errors",
+	      wk.files, wk.bytes, wk.dirs, wk.links, wk.errors);
+	/* A second pass, as a Pi reading its files again after a reboot. */
+	struct walk wk2 = { 0 };
+	walk_read(nfs, "/", 0, &wk2);
+	check(wk2.files == wk.files && wk2.errors == 0, "second pass read the same %d files", wk2.files);
+	struct nfsfh *f;
+	bool ok = nfs_open(nfs, wpath, O_WRONLY, &f) == 0;
+	if (ok) {
+		ok = nfs_pwrite(nfs, f, 0, 8, "changed\n") == 8 && nfs_fsync(nfs, f) == 0;
+		nfs_close(nfs, f);
+	}
+	check(ok, "WRITE %s", wpath);
+	nfs_destroy_context(nfs);
+	return failures ? 1 : 0;
+}
+
+/* ------------------------------------------------------------ steady */
+
+static int local_port(struct nfs_context *nfs)
+{
+	struct sockaddr_in a;
+	socklen_t l = sizeof(a);
+	if (getsockname(nfs_get_fd(nfs), (struct sockaddr *)&a, &l) < 0)
+		return -1;
+	return ntohs(a.sin_port);
+}
+
+/* A working Pi: one TCP connection, no automatic reconnect (a dropped
+ * connection fails the next call), a GETATTR + ACCESS every 50 ms. */
+static int mode_steady(const char *server, const char *export, int seconds)
+{
+	char err[256] = "";
+	struct nfs_context *nfs = nfs_init_context();
+	if (!nfs)
+		return 1;
+	nfs_set_version(nfs, NFS_V3);
+	nfs_set_timeout(nfs, 5000);
+	nfs_set_autoreconnect(nfs, 0);
+	bool ok = nfs_mount(nfs, server, export) == 0;
+	if (!ok)
+		snprintf(err, sizeof(err), "%s", nfs_get_error(nfs));
+	check(ok, "MNT %s %s", export, err);
+	if (!ok) {
+		nfs_destroy_context(nfs);
+		return 1;
+	}
+	int port = local_port(nfs), calls = 0, failed = 0;
+	struct timespec t0, t;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	for (int i = 0; i < seconds * 20; i++) {  /* bounded: 20 rounds a second */
+		struct nfs_stat_64 ns;
+		failed += nfs_stat64(nfs, "/", &ns) != 0;
+		failed += nfs_access(nfs, "/", R_OK) != 0;
+		calls += 2;
+		clock_gettime(CLOCK_MONOTONIC, &t);
+		if (t.tv_sec - t0.tv_sec >= seconds)
+			break;
+		usleep(50000);
+	}
+	check(calls > 0 && failed == 0, "the Pi's calls kept succeeding: %d calls, %d failed", calls, failed);
+	int port2 = local_port(nfs);
+	check(port > 0 && port == port2, "the Pi's connection was never dropped (local port %d, now %d)", port,
+	      port2);
+	nfs_destroy_context(nfs);
+	return failures ? 1 : 0;
+}
+
+/* ------------------------------------------------------------ setid */
+
+static int mode_setid(const char *server, const char *export, const char *path, int uid, int gid)
+{
+	char err[256] = "";
+	struct nfs_context *nfs = mount_or_null(server, export, err, sizeof(err));
+	check(nfs != NULL, "MNT %s %s", export, err);
+	if (!nfs)
+		return 1;
+	nfs_set_uid(nfs, uid);
+	nfs_set_gid(nfs, gid);
+	struct nfsfh *f;
+	int r = nfs_open(nfs, path, O_WRONLY, &f);
+	bool ok = r == 0;
+	if (ok) {
+		ok = nfs_pwrite(nfs, f, 0, 4, "evil") == 4 && nfs_fsync(nfs, f) == 0;
+		nfs_close(nfs, f);
+	}
+	check(ok, "WRITE %s as uid %d gid %d (%s)", path, uid, gid, ok ? "ok" : nfs_get_error(nfs));
+	nfs_destroy_context(nfs);
+	return failures ? 1 : 0;
+}
+
 int main(int argc, char **argv)
 {
 	if (argc >= 6 && !strcmp(argv[1], "basic"))
@@ -764,6 +922,12 @@ int main(int argc, char **argv)
 		return mode_stable(argv[2], argv[3], argv[4]);
 	if (argc >= 4 && !strcmp(argv[1], "verify"))
 		return mode_verify(argv[2], atoi(argv[3]));
+	if (argc >= 5 && !strcmp(argv[1], "steady"))
+		return mode_steady(argv[2], argv[3], atoi(argv[4]));
+	if (argc >= 7 && !strcmp(argv[1], "setid"))
+		return mode_setid(argv[2], argv[3], argv[4], atoi(argv[5]), atoi(argv[6]));
+	if (argc >= 5 && !strcmp(argv[1], "readall"))
+		return mode_readall(argv[2], argv[3], argv[4]);
 	if (argc >= 6 && !strcmp(argv[1], "crash"))
 		return mode_crash(argv[2], argv[3], argv[4], atoi(argv[5]));
 	fprintf(stderr, "usage: see the header of tests/nfs/nfs_proto_test.c\n");
