@@ -83,6 +83,12 @@ bool provision_is_mounted(const char *path)
 	return S_ISDIR(a.st_mode) && (a.st_dev != b.st_dev || a.st_ino == b.st_ino);
 }
 
+/* A Pi is root in its own export: a setuid-root binary or a device node it
+ * makes there must mean nothing on the server. nosuid, nodev and noexec
+ * on the server's view (the Pi's own kernel still honours the mode bits
+ * it reads over NFS); noatime saves a write per read. */
+#define PROV_MOUNT_FLAGS (MS_NOATIME | MS_NOSUID | MS_NODEV | MS_NOEXEC)
+
 static int mount_overlay(const char *lower, const char *upper, const char *work, const char *target)
 {
 	char opts[3 * PATH_MAX + 64];
@@ -95,7 +101,7 @@ static int mount_overlay(const char *lower, const char *upper, const char *work,
 	/* EBUSY: the upper dir is still marked in use by an overlay that
 	 * was just unmounted lazily; it goes away within moments. */
 	for (int i = 0; i < 100; i++) {
-		if (mount("overlay", target, "overlay", MS_NOATIME, opts) == 0)
+		if (mount("overlay", target, "overlay", PROV_MOUNT_FLAGS, opts) == 0)
 			return 0;
 		if (errno != EBUSY)
 			break;
