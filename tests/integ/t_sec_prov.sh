@@ -87,7 +87,8 @@ stop_bg serve
 SECRET=$PNB_TMP/server-secret
 mkdir -p "$SECRET"
 echo "TOPSECRET-$$" >"$SECRET/shadow-copy"
-chmod 600 "$SECRET/shadow-copy"
+echo "# TOPSECRET-$$" >"$SECRET/config.txt" # looks like boot files to a naive importer
+chmod 600 "$SECRET/shadow-copy" "$SECRET/config.txt"
 S3=$PNB_TMP/evil-fw
 mkdir -p "$S3/etc" "$S3/boot"
 ln -s "$SECRET" "$S3/boot/firmware"
