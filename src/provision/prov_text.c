@@ -241,7 +241,7 @@ static const char boot_gen_body[] =
 	"[ -n \"$dir\" ] || exit 0\n"
 	"cmdline=${PINETBOOT_CMDLINE:-/proc/cmdline}\n"
 	"line=\n"
-	"read -r line <\"$cmdline\" 2>/dev/null || [ -n \"$line\" ] || exit 0\n"
+	"read -r line 2>/dev/null <\"$cmdline\" || [ -n \"$line\" ] || exit 0\n"
 	"set -f\n"
 	"server=\n"
 	"for arg in $line; do\n"
