@@ -28,6 +28,17 @@ BENCHES  := $(BENCH_SRC:bench/%.c=build/bench/%)
 .PHONY: all check unit integ demo bench fuzz install format-check clean deps asan
 all: pinetboot
 
+# ---- version: `git describe` in a checkout, else the VERSION file (tarballs) ----
+PINETBOOT_VERSION := $(shell { test -e .git && git describe --always --dirty 2>/dev/null; } || cat VERSION 2>/dev/null || echo unknown)
+PINETBOOT_VERSION := $(shell printf '%s' '$(PINETBOOT_VERSION)' | tr -cd 'A-Za-z0-9._+-')
+build/obj/src/main.o build/asan/src/main.o: BASEFLAGS += -DPINETBOOT_VERSION='"$(PINETBOOT_VERSION)"'
+build/obj/src/main.o build/asan/src/main.o: build/version.txt
+build/version.txt: FORCE
+	@mkdir -p build; echo '$(PINETBOOT_VERSION)' | cmp -s - $@ || echo '$(PINETBOOT_VERSION)' >$@
+.PHONY: FORCE
+FORCE:
+# ---- end version ----
+
 pinetboot: build/obj/src/main.o build/libpinetboot.a
 	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
 

@@ -72,7 +72,7 @@ img_kb=$(du -sk "$W/data/images/img1" | cut -f1)
 ov_kb=$(du -sk "$W/data/clients" | cut -f1)
 per_ov=$(python3 -c "print('%.1f' % ($ov_kb / $N))")
 per_ov_pct=$(python3 -c "print('%.2f' % (100.0 * $ov_kb / $N / $img_kb))")
-for ((i = 1; i <= N; i++)); do "$BIN" remove "$(printf 'a%07x' "$i")" --data "$W/data" >/dev/null; done
+for ((i = 1; i <= N; i++)); do "$BIN" remove "$(printf 'a%07x' "$i")" --yes --data "$W/data" >/dev/null; done
 
 # --- N copy clients ---
 : >"$W/addc"

@@ -1,8 +1,15 @@
 /* main.c - the pinetboot command: dispatches to subcommands. */
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "cli/cli.h"
+
+/* One place for the version: the Makefile passes `git describe --always
+ * --dirty`, or the committed VERSION file in a tarball. */
+#ifndef PINETBOOT_VERSION
+#define PINETBOOT_VERSION "unknown"
+#endif
 
 struct subcmd {
 	const char *name;
@@ -33,6 +40,7 @@ static void usage(FILE *f)
 	fprintf(f, "usage: pinetboot COMMAND [options]\n\ncommands:\n");
 	for (size_t i = 0; i < sizeof(subcmds) / sizeof(subcmds[0]); i++)
 		fprintf(f, "  %-14s %s\n", subcmds[i].name, subcmds[i].help);
+	fprintf(f, "  %-14s %s\n", "version", "print the version (also --version)");
 	fprintf(f, "\n'pinetboot COMMAND --help' for the options of a command.\n");
 }
 
@@ -42,9 +50,18 @@ int main(int argc, char **argv)
 		usage(stderr);
 		return 2;
 	}
-	if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
-	    strcmp(argv[1], "help") == 0) {
+	bool help = strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "help") == 0;
+	bool version = strcmp(argv[1], "--version") == 0 || strcmp(argv[1], "version") == 0;
+	if ((help || version) && argc > 2) {
+		fprintf(stderr, "pinetboot: unexpected argument '%.60s' after %s\n", argv[2], argv[1]);
+		return 2;
+	}
+	if (help) {
 		usage(stdout);
+		return 0;
+	}
+	if (version) {
+		printf("pinetboot %s\n", PINETBOOT_VERSION);
 		return 0;
 	}
 	for (size_t i = 0; i < sizeof(subcmds) / sizeof(subcmds[0]); i++)

@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "cli/cli.h"
+#include "cli/cli_prov.h"
 #include "core/net.h"
 #include "daemon/clients.h"
 #include "dhcp/dhcp_pi.h"
@@ -27,9 +28,8 @@
 #include "provision/prov_util.h"
 #include "provision/provision.h"
 
-#define DEFAULT_DATA "/srv/pinetboot"
 
-static int data_ok(const char *d)
+int cli_data_ok(const char *d)
 {
 	if (strlen(d) >= PROV_DATA_MAX || !*d) {
 		fprintf(stderr, "pinetboot: --data path too long or empty\n");
@@ -43,31 +43,6 @@ static int need_root(const char *what)
 	if (geteuid() == 0)
 		return 1;
 	fprintf(stderr, "pinetboot %s: must run as root (it preserves file owners and mounts filesystems)\n", what);
-	return 0;
-}
-
-/* Read a whole small file (or stdin for "-"), capped. */
-static int slurp(const char *path, size_t max, char **ret, size_t *ret_len)
-{
-	FILE *f = strcmp(path, "-") == 0 ? stdin : fopen(path, "re");
-	if (!f)
-		return -errno;
-	char *b = malloc(max + 1);
-	if (!b) {
-		if (f != stdin)
-			fclose(f);
-		return -ENOMEM;
-	}
-	size_t n = fread(b, 1, max + 1, f);
-	if (f != stdin)
-		fclose(f);
-	if (n > max) {
-		free(b);
-		return -EFBIG;
-	}
-	b[n] = '\0';
-	*ret = b;
-	*ret_len = n;
 	return 0;
 }
 
@@ -108,13 +83,18 @@ int cmd_init(int argc, char **argv)
 			return c == 'h' ? 0 : 2;
 		}
 	}
-	if (!data_ok(data) || sodium_init() < 0)
+	if (!cli_no_more_args("init", argc, argv, optind))
+		return 2;
+	if (!cli_data_ok(data) || sodium_init() < 0)
 		return 1;
 	char p[PATH_MAX];
+	/* clients/ and images/ hold what the Pis (root in their exports)
+	 * made: only root may enter them. */
 	static const char *const dirs[] = { "", "/boot", "/clients", "/images", "/state" };
+	static const mode_t modes[] = { 0755, 0755, 0700, 0700, 0755 };
 	for (size_t i = 0; i < sizeof(dirs) / sizeof(dirs[0]); i++) {
 		pathf(p, sizeof(p), "%s%s", data, dirs[i]);
-		if (mkdir(p, 0755) == 0)
+		if (mkdir(p, modes[i]) == 0)
 			printf("created %s/\n", p);
 		else if (errno != EEXIST) {
 			fprintf(stderr, "pinetboot init: %s: %s\n", p, strerror(errno));
@@ -123,6 +103,8 @@ int cmd_init(int argc, char **argv)
 	}
 	/* The NFS server signs its file handles with this key; it must stay
 	 * secret (0600) and stable, so an existing key is never replaced. */
+	if (provision_secure_tree(data) < 0)
+		fprintf(stderr, "pinetboot init: warning: could not make %s/clients and images 0700\n", data);
 	pathf(p, sizeof(p), "%s/handle.key", data);
 	int fd = open(p, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
 	if (fd >= 0) {
@@ -198,11 +180,14 @@ static int image_list(const char *data, bool json)
 	pathf(p, sizeof(p), "%s/images", data);
 	DIR *d = opendir(p);
 	struct clients reg = { 0 };
+	char def[64];
 	clients_load(&reg, data);
+	/* The default image is the one DATA/boot was filled from. */
+	bool managed = boot_default_get(data, def, sizeof(def)) == 1;
 	if (json)
 		printf("[");
 	else
-		printf("%-24s %-8s %-20s %s\n", "NAME", "CLIENTS", "IMPORTED", "SOURCE");
+		printf("%-24s %-8s %-8s %-20s %s\n", "NAME", "DEFAULT", "CLIENTS", "IMPORTED", "SOURCE");
 	int n = 0;
 	struct dirent *de;
 	while (d && (de = readdir(d))) {
@@ -227,18 +212,55 @@ static int image_list(const char *data, bool json)
 		}
 		if (f)
 			fclose(f);
+		bool is_def = managed && !strcmp(def, de->d_name);
 		if (json)
-			printf("%s{\"name\":\"%s\",\"clients\":%d,\"imported\":\"%s\"}", n ? "," : "", de->d_name,
-			       users, when);
+			printf("%s{\"name\":\"%s\",\"default\":%s,\"clients\":%d,\"imported\":\"%s\"}", n ? "," : "",
+			       de->d_name, is_def ? "true" : "false", users, when);
 		else
-			printf("%-24s %-8d %-20s %s\n", de->d_name, users, when, src);
+			printf("%-24s %-8s %-8d %-20s %s\n", de->d_name, is_def ? "yes" : "-", users, when, src);
 		n++;
 	}
 	if (json)
 		printf("]\n");
+	else if (!managed)
+		printf("(no default: %s/boot is %s)\n", data,
+		       boot_default_get(data, def, sizeof(def)) == 0 ? "empty" : "filled by hand");
 	if (d)
 		closedir(d);
 	clients_free(&reg);
+	return 0;
+}
+
+static void image_usage(FILE *f)
+{
+	fprintf(f, "usage: pinetboot image import NAME --from SOURCE [--data DIR]\n"
+		   "       pinetboot image list [--json] [--data DIR]\n"
+		   "       pinetboot image default NAME [--force] [--data DIR]\n"
+		   "       pinetboot image rm NAME [--data DIR]\n"
+		   "SOURCE: / (this system), a mounted root or directory (debootstrap tree),\n"
+		   "        or a Raspberry Pi OS .img / .img.xz\n"
+		   "default: fill the shared DATA/boot (what Pis without their own boot files get) from\n"
+		   "        image NAME; the first image imported fills an empty DATA/boot by itself.\n"
+		   "        --force replaces boot files put there by hand (kept in DATA/boot.old-TIME).\n");
+}
+
+static int image_do_import(const char *data, const char *name, const char *from)
+{
+	char err[1024];
+	if (!from) {
+		fprintf(stderr, "usage: pinetboot image import NAME --from SOURCE\n");
+		return 2;
+	}
+	if (!need_root("image import"))
+		return 1;
+	provision_catch_signals();
+	int r = image_import(data, name, from, isatty(2), err, sizeof(err));
+	if (r < 0) {
+		fprintf(stderr, "pinetboot image import: %s%s\n", err,
+			r == -ECANCELED || r == -ENOSPC || r == -EFBIG ? "; nothing was kept" : "");
+		return r == -ECANCELED ? 130 : 1;
+	}
+	printf("imported image %s into %s/images/%s\n", name, data, name);
 	return 0;
 }
 
@@ -247,10 +269,11 @@ int cmd_image(int argc, char **argv)
 	static const struct option opts[] = { { "data", required_argument, NULL, 'd' },
 					       { "from", required_argument, NULL, 'f' },
 					       { "json", no_argument, NULL, 'j' },
+					       { "force", no_argument, NULL, 'F' },
 					       { "help", no_argument, NULL, 'h' },
 					       { 0, 0, 0, 0 } };
 	const char *data = DEFAULT_DATA, *from = NULL;
-	bool json = false;
+	bool json = false, force = false;
 	int c;
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "d:f:jh", opts, NULL)) != -1) {
@@ -258,56 +281,54 @@ int cmd_image(int argc, char **argv)
 		case 'd': data = optarg; break;
 		case 'f': from = optarg; break;
 		case 'j': json = true; break;
+		case 'F': force = true; break;
 		default:
-			fprintf(c == 'h' ? stdout : stderr,
-				"usage: pinetboot image import NAME --from SOURCE [--data DIR]\n"
-				"       pinetboot image list [--json] [--data DIR]\n"
-				"       pinetboot image rm NAME [--data DIR]\n"
-				"SOURCE: / (this system), a mounted root or directory (debootstrap tree),\n"
-				"        or a Raspberry Pi OS .img / .img.xz\n");
+			image_usage(c == 'h' ? stdout : stderr);
 			return c == 'h' ? 0 : 2;
 		}
 	}
 	const char *sub = optind < argc ? argv[optind] : NULL;
-	const char *name = optind + 1 < argc ? argv[optind + 1] : NULL;
-	if (!sub || !data_ok(data)) {
-		fprintf(stderr, "usage: pinetboot image import|list|rm ...\n");
+	if (!sub || !cli_data_ok(data)) {
+		fprintf(stderr, "usage: pinetboot image import|list|default|rm ... (pinetboot image --help)\n");
 		return 2;
 	}
+	bool is_list = strcmp(sub, "list") == 0;
+	if (!is_list && strcmp(sub, "import") && strcmp(sub, "rm") && strcmp(sub, "default")) {
+		fprintf(stderr, "pinetboot image: unknown subcommand '%.40s' (import, list, default, rm)\n", sub);
+		return 2;
+	}
+	/* list takes no name; the others exactly one. */
+	const char *name = !is_list && optind + 1 < argc ? argv[optind + 1] : NULL;
+	if (!is_list && !name) {
+		fprintf(stderr, "usage: pinetboot image %s NAME (pinetboot image --help)\n", sub);
+		return 2;
+	}
+	if (!cli_no_more_args("image", argc, argv, optind + (is_list ? 1 : 2)))
+		return 2;
 	char err[1024];
-	if (strcmp(sub, "list") == 0)
+	if (is_list)
 		return image_list(data, json);
-	if (strcmp(sub, "import") == 0) {
-		if (!name || !from) {
-			fprintf(stderr, "usage: pinetboot image import NAME --from SOURCE\n");
-			return 2;
-		}
-		if (!need_root("image import"))
+	if (strcmp(sub, "import") == 0)
+		return image_do_import(data, name, from);
+	if (strcmp(sub, "default") == 0) {
+		if (!need_root("image default"))
 			return 1;
-		provision_catch_signals();
-		int r = image_import(data, name, from, isatty(2), err, sizeof(err));
-		if (r < 0) {
-			fprintf(stderr, "pinetboot image import: %s%s\n", err,
-				r == -ECANCELED || r == -ENOSPC ? "; nothing was kept" : "");
-			return r == -ECANCELED ? 130 : 1;
-		}
-		printf("imported image %s into %s/images/%s\n", name, data, name);
-		return 0;
-	}
-	if (strcmp(sub, "rm") == 0) {
-		if (!name) {
-			fprintf(stderr, "usage: pinetboot image rm NAME\n");
-			return 2;
-		}
-		if (image_remove(data, name, err, sizeof(err)) < 0) {
-			fprintf(stderr, "pinetboot image rm: %s\n", err);
+		if (boot_default_set(data, name, force, err, sizeof(err)) < 0) {
+			fprintf(stderr, "pinetboot image default: %s\n", err);
 			return 1;
 		}
-		printf("removed image %s\n", name);
+		printf("%s/boot now holds the boot files of image %s\n", data, name);
 		return 0;
 	}
-	fprintf(stderr, "pinetboot image: unknown subcommand '%s' (import, list, rm)\n", sub);
-	return 2;
+	if (image_remove(data, name, err, sizeof(err)) < 0) {
+		fprintf(stderr, "pinetboot image rm: %s\n", err);
+		return 1;
+	}
+	printf("removed image %s\n", name);
+	char def[64];
+	if (boot_default_get(data, def, sizeof(def)) == 1 && !strcmp(def, name))
+		printf("note: %s/boot still holds its boot files (pinetboot image default OTHER switches them)\n", data);
+	return 0;
 }
 
 /* ------------------------------------------------------------ add / remove / reset */
@@ -331,75 +352,164 @@ static int default_image(const char *data, char *out, size_t outlen)
 	return n;
 }
 
+static void mac_str(const uint8_t m[6], char out[18])
+{
+	snprintf(out, 18, "%02x:%02x:%02x:%02x:%02x:%02x", m[0], m[1], m[2], m[3], m[4], m[5]);
+}
+
+/* The positional name and --mac together: one serial and/or one MAC.
+ * 0, or 2 (usage error, message printed). */
+static int add_names(const char *pos, const char *mac, struct pi_name *pn)
+{
+	if (prov_pi_name_parse(pos, pn) < 0) {
+		fprintf(stderr, "pinetboot add: bad id '%.40s': give the serial (8 hex digits, e.g. 1234abcd, or the 16 "
+				"/proc/cpuinfo prints) or the MAC (aa:bb:cc:dd:ee:ff or aa-bb-cc-dd-ee-ff)\n", pos);
+		return 2;
+	}
+	if (!mac)
+		return 0;
+	uint8_t m[6];
+	char a[18], b[18];
+	if (pi_mac_parse(mac, m) < 0) {
+		fprintf(stderr, "pinetboot add: bad MAC '%.40s': use aa:bb:cc:dd:ee:ff or aa-bb-cc-dd-ee-ff\n", mac);
+		return 2;
+	}
+	if (pn->has_mac && memcmp(pn->mac, m, 6) != 0) {
+		mac_str(m, a);
+		mac_str(pn->mac, b);
+		fprintf(stderr, "pinetboot add: --mac %s contradicts the id %s\n", a, b);
+		return 2;
+	}
+	memcpy(pn->mac, m, 6);
+	pn->has_mac = true;
+	return 0;
+}
+
+/* A Pi is one record: its serial or MAC in another client's client.conf
+ * is refused. 0, or 1 with the message printed. */
+static int add_unique(const char *data, const char *id, const struct pi_name *pn)
+{
+	struct clients reg;
+	char ms[18];
+	if (clients_load(&reg, data) < 0) {
+		fprintf(stderr, "pinetboot add: cannot read %s/clients\n", data);
+		return 1;
+	}
+	int rc = 0;
+	for (size_t i = 0; i < reg.n && !rc; i++) {
+		const struct client *c = &reg.v[i];
+		if (!strcmp(c->id, id))
+			continue;
+		if (pn->has_serial && c->has_serial && c->serial == pn->serial) {
+			fprintf(stderr, "pinetboot add: serial %08x is already client %s's: a Pi is one record "
+					"(pinetboot show %s; remove it first to register the Pi again)\n",
+				(unsigned)pn->serial, c->id, c->id);
+			rc = 1;
+		} else if (pn->has_mac && c->has_mac && !memcmp(c->mac, pn->mac, 6)) {
+			mac_str(pn->mac, ms);
+			fprintf(stderr, "pinetboot add: MAC %s is already client %s's: a Pi is one record "
+					"(pinetboot show %s; remove it first to register the Pi again)\n", ms, c->id, c->id);
+			rc = 1;
+		} else if (pn->has_mac && !pn->has_serial && !memcmp(pn->mac, "\xb8\x27\xeb", 3) && c->has_serial &&
+			   (c->serial & 0xffffff) == ((uint32_t)pn->mac[3] << 16 | pn->mac[4] << 8 | pn->mac[5])) {
+			fprintf(stderr, "warning: client %s's serial ends in %06x like this Pi 3 MAC: if it is the same "
+					"Pi, register it once: pinetboot add %s --mac ... --force\n",
+				c->id, (unsigned)(c->serial & 0xffffff), c->id);
+		}
+	}
+	clients_free(&reg);
+	return rc;
+}
+
+/* What the owner should know about the names given. */
+static void add_notes(const char *pos, const struct pi_name *pn)
+{
+	if (pn->serial_cut)
+		printf("note: %s is the serial as /proc/cpuinfo prints it: using its low 32 bits, %08x (what the "
+		       "firmware sends and uses as its TFTP prefix)\n", pos, (unsigned)pn->serial);
+	if (pn->has_mac && !memcmp(pn->mac, "\xb8\x27\xeb", 3)) {
+		unsigned low = (unsigned)pn->mac[3] << 16 | (unsigned)pn->mac[4] << 8 | pn->mac[5];
+		printf("note: b8:27:eb is a Pi 3 (or older) MAC: the low 24 bits of this Pi's serial are %06x\n", low);
+		if (pn->has_serial && (pn->serial & 0xffffff) != low)
+			fprintf(stderr, "warning: but serial %08x ends in %06x: is the MAC or the serial mistyped?\n",
+				(unsigned)pn->serial, (unsigned)(pn->serial & 0xffffff));
+	}
+}
+
+static void add_usage(FILE *f)
+{
+	fprintf(f, "usage: pinetboot add ID [--mac MAC] [--name HOST] [--image NAME] [--layout overlay|copy]\n"
+		   "                     [--force [--wipe]] [--data DIR]\n"
+		   "ID: the Pi's serial (8 hex digits, or the 16 that /proc/cpuinfo prints: the low 32 bits\n"
+		   "    are used) or its MAC (aa:bb:cc:dd:ee:ff or aa-bb-cc-dd-ee-ff); SERIAL --mac MAC gives both.\n"
+		   "    The directory is clients/SERIAL, or clients/aa-bb-cc-dd-ee-ff without a serial.\n"
+		   "--force   the client exists (or its files were kept by remove --keep-root): register it\n"
+		   "          again, keeping what the Pi wrote (its layer, SSH host keys, machine-id)\n"
+		   "--wipe    with --force: start again from the image (what the Pi wrote is deleted)\n"
+		   "--server  accepted and ignored: the Pi finds the server from its nfsroot= at boot\n"
+		   "exit status: 0 added, 1 refused or failed (exists, serial/MAC of another client), 2 usage\n");
+}
+
 int cmd_add(int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "data", required_argument, NULL, 'd' },  { "mac", required_argument, NULL, 'm' },
 		{ "name", required_argument, NULL, 'n' },  { "image", required_argument, NULL, 'i' },
 		{ "layout", required_argument, NULL, 'l' }, { "server", required_argument, NULL, 's' },
-		{ "force", no_argument, NULL, 'f' },        { "help", no_argument, NULL, 'h' },
-		{ 0, 0, 0, 0 }
+		{ "force", no_argument, NULL, 'f' },        { "wipe", no_argument, NULL, 'w' },
+		{ "help", no_argument, NULL, 'h' },         { 0, 0, 0, 0 }
 	};
 	struct add_opts o = { 0 };
 	const char *data = DEFAULT_DATA, *mac = NULL;
 	char id[18], macn[18], img[64];
+	struct pi_name pn;
 	int c;
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "d:m:n:i:l:s:fh", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "d:m:n:i:l:s:fwh", opts, NULL)) != -1) {
 		switch (c) {
 		case 'd': data = optarg; break;
 		case 'm': mac = optarg; break;
 		case 'n': o.name = optarg; break;
 		case 'i': o.image = optarg; break;
 		case 'l': o.layout = optarg; break;
-		case 's': o.server = optarg; break;
+		case 's': break; /* documented no-op since the boot generator */
 		case 'f': o.force = true; break;
+		case 'w': o.wipe = true; break;
 		default:
-			fprintf(c == 'h' ? stdout : stderr,
-				"usage: pinetboot add ID [--mac MAC] [--name HOST] [--image NAME]\n"
-				"                     [--layout overlay|copy] [--server ADDR] [--force] [--data DIR]\n"
-				"ID: the Pi's serial (8 hex digits) or its MAC (aa:bb:cc:dd:ee:ff)\n");
+			add_usage(c == 'h' ? stdout : stderr);
 			return c == 'h' ? 0 : 2;
 		}
 	}
-	if (optind != argc - 1) {
-		fprintf(stderr, "usage: pinetboot add ID [options]\n");
+	if (optind >= argc) {
+		fprintf(stderr, "usage: pinetboot add ID [options] (pinetboot add --help)\n");
 		return 2;
 	}
-	if (!data_ok(data))
+	if (!cli_no_more_args("add", argc, argv, optind + 1) || !cli_data_ok(data))
 		return 2;
-	if (pi_id_normalise(argv[optind], id) < 0) {
-		fprintf(stderr, "pinetboot add: bad id '%.40s': give the serial as 8 hex digits (e.g. 1234abcd) or the MAC "
-				"as aa:bb:cc:dd:ee:ff\n", argv[optind]);
+	if ((c = add_names(argv[optind], mac, &pn)) != 0)
+		return c;
+	if (o.wipe && !o.force) {
+		fprintf(stderr, "pinetboot add: --wipe only goes with --force (it deletes what the Pi wrote)\n");
 		return 2;
 	}
-	if (mac) {
-		uint8_t m[6];
-		if (pi_mac_parse(mac, m) < 0) {
-			fprintf(stderr, "pinetboot add: bad MAC '%.40s': use aa:bb:cc:dd:ee:ff\n", mac);
-			return 2;
-		}
-		snprintf(macn, sizeof(macn), "%02x:%02x:%02x:%02x:%02x:%02x", m[0], m[1], m[2], m[3], m[4], m[5]);
-		char as_id[18];
-		pi_mac_id(m, as_id);
-		/* client.conf must agree with a MAC-named directory. */
-		if (strlen(id) != 8 && strcmp(as_id, id) != 0) {
-			fprintf(stderr, "pinetboot add: --mac %s contradicts the id %s\n", macn, id);
-			return 2;
-		}
+	if (pn.has_serial)
+		pi_serial_id(pn.serial, id);
+	else
+		pi_mac_id(pn.mac, id);
+	if (pn.has_mac) {
+		mac_str(pn.mac, macn);
 		o.mac = macn;
 	}
 	if (o.name && !prov_hostname_ok(o.name)) {
 		fprintf(stderr, "pinetboot add: bad host name '%.64s': 1-63 letters, digits or '-'\n", o.name);
 		return 2;
 	}
-	if (o.server) {
-		uint32_t a;
-		if (net_aton(o.server, &a) < 0) {
-			fprintf(stderr, "pinetboot add: --server must be an IPv4 address\n");
-			return 2;
-		}
+	if (o.layout && strcmp(o.layout, "overlay") && strcmp(o.layout, "copy")) {
+		fprintf(stderr, "pinetboot add: --layout must be overlay or copy\n");
+		return 2;
 	}
+	if (add_unique(data, id, &pn))
+		return 1;
 	if (!o.image) {
 		int n = default_image(data, img, sizeof(img));
 		if (n != 1) {
@@ -410,15 +520,13 @@ int cmd_add(int argc, char **argv)
 		}
 		o.image = img;
 	}
-	if (!o.layout)
-		o.layout = provision_have_overlayfs() ? "overlay" : "copy";
-	if (strcmp(o.layout, "overlay") && strcmp(o.layout, "copy")) {
-		fprintf(stderr, "pinetboot add: --layout must be overlay or copy\n");
-		return 2;
-	}
 	if (!need_root("add") || sodium_init() < 0)
 		return 1;
+	add_notes(argv[optind], &pn);
 	o.id = id;
+	char cpath[PATH_MAX];
+	pathf(cpath, sizeof(cpath), "%s/clients/%s", data, id);
+	bool kept = o.force && !o.wipe && access(cpath, F_OK) == 0;
 	provision_catch_signals();
 	char err[1024];
 	int r = client_add(data, &o, err, sizeof(err));
@@ -426,36 +534,54 @@ int cmd_add(int argc, char **argv)
 		fprintf(stderr, "pinetboot add: %s\n", err);
 		return r == -ECANCELED ? 130 : 1;
 	}
-	printf("added client %s (image %s, layout %s)\n"
+	printf("%s client %s (image %s%s)\n"
 	       "  root %s/clients/%s/root, boot %s/clients/%s/boot\n"
 	       "  a running 'pinetboot serve' picks it up on SIGHUP (kill -HUP $(pidof pinetboot))\n",
-	       id, o.image, o.layout, data, id, data, id);
+	       kept ? "registered" : "added", id, o.image, kept ? "; the Pi's own files were kept" : "", data, id,
+	       data, id);
 	return 0;
 }
 
-static int id_cmd(int argc, char **argv, const char *usage, const char **ret_data, char id[18], bool *keep)
+int cli_no_more_args(const char *cmd, int argc, char **argv, int first)
+{
+	if (first >= argc)
+		return 1;
+	fprintf(stderr, "pinetboot %s: unexpected argument '%.60s' (pinetboot %s --help)\n", cmd, argv[first], cmd);
+	return 0;
+}
+
+struct id_flags {
+	bool *keep; /* --keep-root accepted when set */
+	bool *yes;  /* --yes accepted when set */
+};
+
+static int id_cmd(int argc, char **argv, const char *usage, const char **ret_data, char id[18],
+		  const struct id_flags *fl)
 {
 	static const struct option opts[] = { { "data", required_argument, NULL, 'd' },
 					       { "keep-root", no_argument, NULL, 'k' },
+					       { "yes", no_argument, NULL, 'y' },
 					       { "help", no_argument, NULL, 'h' },
 					       { 0, 0, 0, 0 } };
 	int c;
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "d:kh", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "d:kyh", opts, NULL)) != -1) {
 		if (c == 'd')
 			*ret_data = optarg;
-		else if (c == 'k' && keep)
-			*keep = true;
+		else if (c == 'k' && fl && fl->keep)
+			*fl->keep = true;
+		else if (c == 'y' && fl && fl->yes)
+			*fl->yes = true;
 		else {
 			fprintf(c == 'h' ? stdout : stderr, "usage: %s\n", usage);
 			return c == 'h' ? 0 : 2;
 		}
 	}
-	if (optind != argc - 1) {
+	if (optind >= argc) {
 		fprintf(stderr, "usage: %s\n", usage);
 		return 2;
 	}
-	if (!data_ok(*ret_data))
+	if (!cli_no_more_args(argv[0], argc, argv, optind + 1) || !cli_data_ok(*ret_data))
 		return 2;
 	if (pi_id_normalise(argv[optind], id) < 0) {
 		fprintf(stderr, "pinetboot: bad id '%.40s' (8 hex digits or aa:bb:cc:dd:ee:ff)\n", argv[optind]);
@@ -464,32 +590,80 @@ static int id_cmd(int argc, char **argv, const char *usage, const char **ret_dat
 	return -1;
 }
 
+/* Deleting what a Pi wrote needs a yes: --yes, or the id typed back on a
+ * terminal. 1 confirmed, 0 refused (message printed). */
+static int confirm(const char *cmd, const char *id, bool yes, const char *what)
+{
+	if (yes)
+		return 1;
+	if (!isatty(0)) {
+		fprintf(stderr, "pinetboot %s: this deletes %s; stdin is not a terminal to confirm on: "
+				"add --yes\n", cmd, what);
+		return 0;
+	}
+	char line[64];
+	fprintf(stderr, "pinetboot %s: this deletes %s.\ntype the id (%s) to confirm: ", cmd, what, id);
+	fflush(stderr);
+	if (!fgets(line, sizeof(line), stdin)) {
+		fprintf(stderr, "\npinetboot %s: not confirmed, nothing changed\n", cmd);
+		return 0;
+	}
+	line[strcspn(line, "\r\n")] = '\0';
+	char typed[18];
+	if (pi_id_normalise(line, typed) < 0 || strcmp(typed, id) != 0) {
+		fprintf(stderr, "pinetboot %s: not confirmed, nothing changed\n", cmd);
+		return 0;
+	}
+	return 1;
+}
+
 int cmd_remove(int argc, char **argv)
 {
 	const char *data = DEFAULT_DATA;
-	char id[18], err[1024];
-	bool keep = false;
-	int r = id_cmd(argc, argv, "pinetboot remove ID [--keep-root] [--data DIR]", &data, id, &keep);
+	char id[18], err[1024], what[160];
+	bool keep = false, yes = false;
+	struct id_flags fl = { &keep, &yes };
+	int r = id_cmd(argc, argv,
+		       "pinetboot remove ID [--keep-root | --yes] [--data DIR]\n"
+		       "  --keep-root  unregister only: the Pi's files stay, add --force registers it again with them\n"
+		       "  --yes        delete its files too without asking (needed when stdin is not a terminal)\n"
+		       "  exit status: 0 done, 1 refused or failed, 2 usage",
+		       &data, id, &fl);
 	if (r >= 0)
 		return r;
 	if (!need_root("remove"))
+		return 1;
+	snprintf(what, sizeof(what), "client %s's root and boot files, with everything the Pi wrote (--keep-root "
+				     "keeps them)", id);
+	if (!keep && !confirm("remove", id, yes, what))
 		return 1;
 	if (client_remove(data, id, keep, err, sizeof(err)) < 0) {
 		fprintf(stderr, "pinetboot remove: %s\n", err);
 		return 1;
 	}
-	printf("removed client %s%s\n", id, keep ? " (its root and boot files are kept)" : "");
+	printf("removed client %s%s\n", id, keep ? " (its root and boot files are kept: add --force "
+						   "registers it again with them)" : "");
 	return 0;
 }
 
 int cmd_reset(int argc, char **argv)
 {
 	const char *data = DEFAULT_DATA;
-	char id[18], err[1024];
-	int r = id_cmd(argc, argv, "pinetboot reset ID [--data DIR]", &data, id, NULL);
+	char id[18], err[1024], what[160];
+	bool yes = false;
+	struct id_flags fl = { NULL, &yes };
+	int r = id_cmd(argc, argv,
+		       "pinetboot reset ID [--yes] [--data DIR]\n"
+		       "  drops everything an overlay Pi wrote: back to its image with fresh host keys\n"
+		       "  --yes  do not ask (needed when stdin is not a terminal)\n"
+		       "  exit status: 0 done, 1 refused or failed, 2 usage",
+		       &data, id, &fl);
 	if (r >= 0)
 		return r;
 	if (!need_root("reset") || sodium_init() < 0)
+		return 1;
+	snprintf(what, sizeof(what), "everything client %s wrote to its root and boot files", id);
+	if (!confirm("reset", id, yes, what))
 		return 1;
 	provision_catch_signals();
 	if (client_reset(data, id, err, sizeof(err)) < 0) {
@@ -582,7 +756,7 @@ int cmd_list(int argc, char **argv)
 			return c == 'h' ? 0 : 2;
 		}
 	}
-	if (!data_ok(data))
+	if (!cli_no_more_args("list", argc, argv, optind) || !cli_data_ok(data))
 		return 2;
 	struct clients reg;
 	struct discovery disc;
@@ -705,209 +879,3 @@ int cmd_show(int argc, char **argv)
 	return 0;
 }
 
-/* ------------------------------------------------------------ Pi preparation */
-
-int cmd_prepare_sd(int argc, char **argv)
-{
-	static const struct option opts[] = { { "bootcode-only", no_argument, NULL, 'b' },
-					       { "bootcode", required_argument, NULL, 'c' },
-					       { "data", required_argument, NULL, 'd' },
-					       { "help", no_argument, NULL, 'h' },
-					       { 0, 0, 0, 0 } };
-	const char *data = DEFAULT_DATA, *bootcode = NULL;
-	bool only = false;
-	int c;
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "bc:d:h", opts, NULL)) != -1) {
-		switch (c) {
-		case 'b': only = true; break;
-		case 'c': bootcode = optarg; break;
-		case 'd': data = optarg; break;
-		default:
-			fprintf(c == 'h' ? stdout : stderr,
-				"usage: pinetboot prepare-sd BOOT_DIR                       (Pi 3B: enable USB/network boot in OTP)\n"
-				"       pinetboot prepare-sd BOOT_DIR --bootcode-only [--bootcode FILE] [--data DIR]\n"
-				"BOOT_DIR is a mounted SD card boot partition. The first form adds\n"
-				"program_usb_boot_mode=1 to config.txt: boot the Pi once from that card, then check\n"
-				"with 'vcgencmd otp_dump | pinetboot check-otp -'. The second writes a card with only\n"
-				"bootcode.bin and a 'timeout' file, which netboots Pis whose ROM netboot is unreliable.\n");
-			return c == 'h' ? 0 : 2;
-		}
-	}
-	if (optind != argc - 1 || !data_ok(data)) {
-		fprintf(stderr, "usage: pinetboot prepare-sd BOOT_DIR [--bootcode-only]\n");
-		return 2;
-	}
-	const char *dir = argv[optind];
-	int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (dfd < 0) {
-		fprintf(stderr, "pinetboot prepare-sd: %s: %s\n", dir, strerror(errno));
-		return 1;
-	}
-	int rc = 0;
-	if (only) {
-		char src[PATH_MAX], *b = NULL;
-		size_t len = 0;
-		if (!bootcode)
-			pathf(src, sizeof(src), "%s/boot/bootcode.bin", data);
-		int r = read_file_at(AT_FDCWD, bootcode ? bootcode : src, 1 << 20, &b, &len);
-		if (r < 0) {
-			fprintf(stderr, "pinetboot prepare-sd: %s: %s (give --bootcode FILE)\n", bootcode ? bootcode : src,
-				strerror(-r));
-			close(dfd);
-			return 1;
-		}
-		/* bootcode.bin from the SD card, then network; the empty
-		 * "timeout" file makes it retry the network instead of giving up. */
-		if ((r = write_file_at(dfd, "bootcode.bin", b, len, 0644)) < 0 ||
-		    (r = write_file_at(dfd, "timeout", "", 0, 0644)) < 0) {
-			fprintf(stderr, "pinetboot prepare-sd: writing to %s: %s\n", dir, strerror(-r));
-			rc = 1;
-		} else {
-			printf("wrote %s/bootcode.bin (%zu bytes) and %s/timeout\n", dir, len, dir);
-		}
-		free(b);
-		close(dfd);
-		return rc;
-	}
-	char *cfg = NULL;
-	size_t len = 0;
-	int r = read_file_at(dfd, "config.txt", 1 << 20, &cfg, &len);
-	if (r == -ENOENT) {
-		cfg = strdup("");
-		r = cfg ? 0 : -ENOMEM;
-	}
-	if (r < 0) {
-		fprintf(stderr, "pinetboot prepare-sd: %s/config.txt: %s\n", dir, strerror(-r));
-		close(dfd);
-		return 1;
-	}
-	bool have = false;
-	for (char *l = cfg; l && *l;) {
-		char *nl = strchr(l, '\n');
-		size_t n = nl ? (size_t)(nl - l) : strlen(l);
-		while (n && (l[n - 1] == '\r' || l[n - 1] == ' '))
-			n--;
-		static const char want[] = "program_usb_boot_mode=1";
-		if (n == sizeof(want) - 1 && strncmp(l, want, n) == 0)
-			have = true;
-		l = nl ? nl + 1 : NULL;
-	}
-	if (have) {
-		printf("%s/config.txt already has program_usb_boot_mode=1\n", dir);
-	} else {
-		static const char add[] = "\n[all]\n# pinetboot: program the OTP for USB/network boot. Boot once, check\n"
-					  "# 'vcgencmd otp_dump | grep 17:' shows 17:3020000a, then remove this line.\n"
-					  "program_usb_boot_mode=1\n";
-		char *n = malloc(len + sizeof(add));
-		if (!n || (memcpy(n, cfg, len), memcpy(n + len, add, sizeof(add)),
-			   write_file_at(dfd, "config.txt", n, len + sizeof(add) - 1, 0644) < 0)) {
-			fprintf(stderr, "pinetboot prepare-sd: writing %s/config.txt failed\n", dir);
-			rc = 1;
-		} else {
-			printf("added program_usb_boot_mode=1 to %s/config.txt\n"
-			       "boot the Pi 3B once from this card, then run 'vcgencmd otp_dump | pinetboot check-otp -'\n",
-			       dir);
-		}
-		free(n);
-	}
-	free(cfg);
-	close(dfd);
-	return rc;
-}
-
-int cmd_check_otp(int argc, char **argv)
-{
-	if (argc > 2 || (argc == 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")))) {
-		printf("usage: pinetboot check-otp [FILE|-]\n"
-		       "reads the output of 'vcgencmd otp_dump' (stdin by default) and says whether\n"
-		       "network boot is enabled. Exit status 0 enabled, 1 not enabled, 2 unreadable.\n");
-		return argc > 2 ? 2 : 0;
-	}
-	char *txt;
-	size_t len;
-	const char *path = argc == 2 ? argv[1] : "-";
-	int r = slurp(path, 1 << 16, &txt, &len);
-	if (r < 0) {
-		fprintf(stderr, "pinetboot check-otp: %s: %s\n", path, strerror(-r));
-		return 2;
-	}
-	struct otp o;
-	r = otp_parse(txt, len, &o);
-	free(txt);
-	if (r <= 0) {
-		fprintf(stderr, "pinetboot check-otp: %s: no 'NN:xxxxxxxx' rows (is this 'vcgencmd otp_dump' output?)\n",
-			path);
-		return 2;
-	}
-	char out[4096];
-	enum otp_verdict v = otp_report(&o, out, sizeof(out));
-	fputs(out, stdout);
-	return v == OTP_NETBOOT_DISABLED ? 1 : v == OTP_NETBOOT_UNKNOWN ? 2 : 0;
-}
-
-int cmd_eeprom_config(int argc, char **argv)
-{
-	if (argc > 2 || (argc == 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")))) {
-		printf("usage: pinetboot eeprom-config [FILE|-]\n"
-		       "without FILE: print the Pi 4/5 bootloader settings for network boot;\n"
-		       "with FILE (e.g. 'rpi-eeprom-config > FILE'): validate it.\n");
-		return argc > 2 ? 2 : 0;
-	}
-	if (argc == 2) {
-		char *txt, out[16384];
-		size_t len;
-		int r = slurp(argv[1], 1 << 16, &txt, &len);
-		if (r < 0) {
-			fprintf(stderr, "pinetboot eeprom-config: %s: %s\n", argv[1], strerror(-r));
-			return 2;
-		}
-		int errs = eeprom_validate(txt, len, out, sizeof(out));
-		free(txt);
-		fputs(out, stdout);
-		printf("%s: %d error%s\n", argv[1], errs, errs == 1 ? "" : "s");
-		return errs ? 1 : 0;
-	}
-	char raw[1024], expl[1200];
-	eeprom_boot_order_explain("0xf21", raw, sizeof(raw), NULL);
-	/* the explanation goes into the config as comments */
-	size_t o = 0;
-	for (const char *l = raw; *l && o + 4 < sizeof(expl);) {
-		const char *nl = strchr(l, '\n');
-		size_t n = nl ? (size_t)(nl - l) + 1 : strlen(l);
-		if (o + n + 2 >= sizeof(expl))
-			break;
-		expl[o++] = '#';
-		memcpy(expl + o, l, n);
-		o += n;
-		l += n;
-	}
-	expl[o] = '\0';
-	printf("# Pi 4 / 400 / CM4 / Pi 5 bootloader settings for network boot with pinetboot.\n"
-	       "# Apply on the Pi:  sudo -E rpi-eeprom-config --edit   (takes effect at the next reboot)\n"
-	       "# Check:            rpi-eeprom-config   or   vcgencmd bootloader_config\n"
-	       "[all]\n"
-	       "BOOT_UART=0\n"
-	       "# BOOT_ORDER is read right to left, one hex digit per boot mode:\n"
-	       "#   1 SD card, 2 NETWORK, 3 RPIBOOT, 4 USB mass storage, 5 BCM-USB-MSD, 6 NVMe,\n"
-	       "#   7 HTTP, e STOP, f RESTART (start the list again)\n"
-	       "# 0xf21: SD card first (an inserted card wins), then the network, repeat:\n"
-	       "%s"
-	       "# 0xf12 tries the network first; 0xf2 is network only (loops until a server answers).\n"
-	       "BOOT_ORDER=0xf21\n"
-	       "# 0 = retry the network forever within one pass of BOOT_ORDER\n"
-	       "NET_BOOT_MAX_RETRIES=0\n"
-	       "# How long to wait for each file (ms); the default 30000 makes a missing file slow.\n"
-	       "TFTP_FILE_TIMEOUT=30000\n"
-	       "DHCP_TIMEOUT=45000\n"
-	       "DHCP_REQ_TIMEOUT=4000\n"
-	       "# TFTP_PREFIX: which directory the Pi asks for:\n"
-	       "#   0 = its serial (8 hex digits) - pinetboot's default client id, 'pinetboot add SERIAL'\n"
-	       "#   1 = the fixed string TFTP_PREFIX_STR (all Pis share one directory)\n"
-	       "#   2 = its MAC as aa-bb-cc-dd-ee-ff - then 'pinetboot add aa:bb:cc:dd:ee:ff'\n"
-	       "TFTP_PREFIX=0\n"
-	       "# TFTP_IP=192.168.1.10  only if the DHCP answers must be overridden (not needed with pinetboot)\n"
-	       "ENABLE_SELF_UPDATE=1\n",
-	       expl);
-	return 0;
-}

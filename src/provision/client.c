@@ -28,11 +28,10 @@
 #include "core/log.h"
 #include "daemon/clients.h"
 #include "provision/copytree.h"
+#include "provision/fixups.h"
 #include "provision/prov_text.h"
 #include "provision/prov_util.h"
 
-/* The name the Pi's fstab uses for the server; /etc/hosts maps it. */
-#define SERVER_HOST "pinetboot-server"
 
 static void on_stop_signal(int sig)
 {
@@ -84,6 +83,12 @@ bool provision_is_mounted(const char *path)
 	return S_ISDIR(a.st_mode) && (a.st_dev != b.st_dev || a.st_ino == b.st_ino);
 }
 
+/* A Pi is root in its own export: a setuid-root binary or a device node it
+ * makes there must mean nothing on the server. nosuid, nodev and noexec
+ * on the server's view (the Pi's own kernel still honours the mode bits
+ * it reads over NFS); noatime saves a write per read. */
+#define PROV_MOUNT_FLAGS (MS_NOATIME | MS_NOSUID | MS_NODEV | MS_NOEXEC)
+
 static int mount_overlay(const char *lower, const char *upper, const char *work, const char *target)
 {
 	char opts[3 * PATH_MAX + 64];
@@ -96,7 +101,7 @@ static int mount_overlay(const char *lower, const char *upper, const char *work,
 	/* EBUSY: the upper dir is still marked in use by an overlay that
 	 * was just unmounted lazily; it goes away within moments. */
 	for (int i = 0; i < 100; i++) {
-		if (mount("overlay", target, "overlay", MS_NOATIME, opts) == 0)
+		if (mount("overlay", target, "overlay", PROV_MOUNT_FLAGS, opts) == 0)
 			return 0;
 		if (errno != EBUSY)
 			break;
@@ -152,367 +157,6 @@ static void umount_client(const char *cdir)
 	}
 }
 
-/* First IPv4 address of a non-loopback interface that is up. */
-static int detect_server_ip(char out[INET_ADDRSTRLEN])
-{
-	struct ifaddrs *ifa, *i;
-	if (getifaddrs(&ifa) < 0)
-		return -errno;
-	int r = -ENOENT;
-	for (i = ifa; i; i = i->ifa_next) {
-		if (!i->ifa_addr || i->ifa_addr->sa_family != AF_INET || (i->ifa_flags & IFF_LOOPBACK) ||
-		    !(i->ifa_flags & IFF_UP))
-			continue;
-		const struct sockaddr_in *sin = (const struct sockaddr_in *)(const void *)i->ifa_addr;
-		inet_ntop(AF_INET, &sin->sin_addr, out, INET_ADDRSTRLEN);
-		r = 0;
-		break;
-	}
-	freeifaddrs(ifa);
-	return r;
-}
-
-/* Open dir (relative to the client's root) as if root were "/": absolute
- * symlinks in an image (etc/resolv.conf -> /run/...) must not lead out of
- * it. Missing components are created 0755 when create is set. */
-static int open_in_root(int rootfd, const char *dir, bool create)
-{
-	struct open_how how;
-	memset(&how, 0, sizeof(how));
-	how.flags = O_RDONLY | O_DIRECTORY | O_CLOEXEC;
-	how.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS;
-	int fd = (int)syscall(SYS_openat2, rootfd, dir, &how, sizeof(how));
-	if (fd >= 0 || errno != ENOENT || !create)
-		return fd < 0 ? -errno : fd;
-	char part[PATH_MAX];
-	const char *p = dir;
-	int cur = dup(rootfd);
-	while (*p && cur >= 0) {
-		const char *e = strchr(p, '/');
-		size_t n = e ? (size_t)(e - p) : strlen(p);
-		if (n >= NAME_MAX) {
-			close(cur);
-			return -ENAMETOOLONG;
-		}
-		memcpy(part, p, n);
-		part[n] = '\0';
-		if (mkdirat(cur, part, 0755) < 0 && errno != EEXIST) {
-			close(cur);
-			return -errno;
-		}
-		int next = (int)syscall(SYS_openat2, cur, part, &how, sizeof(how));
-		close(cur);
-		cur = next;
-		p += n;
-		while (*p == '/')
-			p++;
-	}
-	return cur < 0 ? -errno : cur;
-}
-
-static int put_file(int rootfd, const char *dir, const char *name, const char *text, mode_t mode)
-{
-	int d = open_in_root(rootfd, dir, true);
-	if (d < 0)
-		return d;
-	int r = write_file_at(d, name, text, strlen(text), mode);
-	close(d);
-	return r;
-}
-
-static bool exists_in_root(int rootfd, const char *path, bool want_dir)
-{
-	struct stat s;
-	if (fstatat(rootfd, path, &s, AT_SYMLINK_NOFOLLOW) < 0)
-		return false;
-	return want_dir ? S_ISDIR(s.st_mode) : true;
-}
-
-/* Mask a systemd unit (a symlink to /dev/null in /etc/systemd/system),
- * which works whether or not the image's package enabled it. */
-static int mask_unit(int rootfd, const char *unit)
-{
-	int d = open_in_root(rootfd, "etc/systemd/system", true);
-	if (d < 0)
-		return d;
-	unlinkat(d, unit, 0);
-	int r = symlinkat("/dev/null", d, unit) < 0 ? -errno : 0;
-	close(d);
-	return r;
-}
-
-static int fix_hosts(int rootfd, const char *host, const char *server_ip)
-{
-	char *old = NULL, *out;
-	size_t len = 0, cap;
-	int d = open_in_root(rootfd, "etc", true);
-	if (d < 0)
-		return d;
-	if (read_file_at(d, "hosts", 1 << 20, &old, &len) < 0) {
-		old = strdup("127.0.0.1\tlocalhost\n::1\t\tlocalhost ip6-localhost ip6-loopback\n");
-		len = old ? strlen(old) : 0;
-	}
-	cap = len + 512;
-	out = malloc(cap);
-	if (!old || !out) {
-		free(old);
-		free(out);
-		close(d);
-		return -ENOMEM;
-	}
-	size_t o = 0;
-	/* Keep every line but the old 127.0.1.1 host name and an older
-	 * pinetboot-server line. */
-	for (char *line = old, *nl; line && *line; line = nl) {
-		nl = strchr(line, '\n');
-		size_t n = nl ? (size_t)(nl - line) + 1 : strlen(line);
-		if (nl)
-			nl++;
-		if (strncmp(line, "127.0.1.1", 9) == 0 || memmem(line, n, SERVER_HOST, strlen(SERVER_HOST)))
-			continue;
-		memcpy(out + o, line, n);
-		o += n;
-		if (out[o - 1] != '\n')
-			out[o++] = '\n';
-	}
-	int k = snprintf(out + o, cap - o, "127.0.1.1\t%s\n", host);
-	o += (size_t)k;
-	if (server_ip && *server_ip) {
-		k = snprintf(out + o, cap - o, "%s\t%s\n", server_ip, SERVER_HOST);
-		o += (size_t)k;
-	}
-	int r = write_file_at(d, "hosts", out, o, 0644);
-	free(old);
-	free(out);
-	close(d);
-	return r;
-}
-
-static int fix_fstab(int rootfd, const char *id)
-{
-	char *old = NULL, out[PROV_FSTAB_MAX + 1024];
-	size_t len = 0;
-	int d = open_in_root(rootfd, "etc", true);
-	if (d < 0)
-		return d;
-	int r = read_file_at(d, "fstab", PROV_FSTAB_MAX, &old, &len);
-	if (r == -ENOENT) {
-		old = strdup("proc            /proc           proc    defaults          0       0\n");
-		len = old ? strlen(old) : 0;
-		r = old ? 0 : -ENOMEM;
-	}
-	if (r == 0) {
-		const char *mnt = exists_in_root(rootfd, "boot/firmware", true) ? "/boot/firmware" : "/boot";
-		r = prov_fstab_rewrite(old, len, mnt, SERVER_HOST, id, out, sizeof(out));
-	}
-	if (r == 0)
-		r = write_file_at(d, "fstab", out, strlen(out), 0644);
-	free(old);
-	close(d);
-	return r;
-}
-
-static int fix_ssh_keys(int rootfd, const char *host, char *note, size_t notelen)
-{
-	int d = open_in_root(rootfd, "etc/ssh", false);
-	if (d == -ENOENT || d == -ENOTDIR) {
-		snprintf(note, notelen, "no /etc/ssh in the image: no SSH host keys generated");
-		return 0;
-	}
-	if (d < 0)
-		return d;
-	static const char *const types[] = { "ed25519", "ecdsa", "rsa" };
-	char names[3][64];
-	for (int i = 0; i < 3; i++) {
-		snprintf(names[i], sizeof(names[i]), "ssh_host_%s_key", types[i]);
-		char pub[200];
-		snprintf(pub, sizeof(pub), "%s.pub", names[i]);
-		unlinkat(d, names[i], 0);
-		unlinkat(d, pub, 0);
-	}
-	char comment[128];
-	snprintf(comment, sizeof(comment), "root@%s", host);
-	/* One ssh-keygen per key type, in parallel: RSA dominates the time
-	 * of `add`. Each runs in etc/ssh as opened inside root (d) with a
-	 * bare file name: a path "ROOT/etc/ssh/..." would follow an image's
-	 * etc -> /somewhere symlink out of it. */
-	pid_t pids[3];
-	for (int i = 0; i < 3; i++) {
-		char *argv[] = { "ssh-keygen", "-q", "-N", "", "-t", (char *)(uintptr_t)types[i], "-f", names[i],
-				 "-C", comment, NULL };
-		pids[i] = fork();
-		if (pids[i] == 0) {
-			if (fchdir(d) < 0)
-				_exit(126);
-			int fd = open("/dev/null", O_RDWR);
-			if (fd >= 0) {
-				dup2(fd, 0);
-				dup2(fd, 1);
-			}
-			execvp(argv[0], argv);
-			_exit(127);
-		}
-	}
-	close(d);
-	int r = 0;
-	for (int i = 0; i < 3; i++) {
-		int st = 0;
-		if (pids[i] < 0) {
-			r = -EAGAIN;
-			continue;
-		}
-		while (waitpid(pids[i], &st, 0) < 0) {
-			if (errno != EINTR) {
-				st = -1; /* not an exit status: reported as a failure below */
-				break;
-			}
-		}
-		if (st != -1 && WIFEXITED(st) && WEXITSTATUS(st) == 127) {
-			snprintf(note, notelen, "ssh-keygen not found (install openssh-client): no SSH host keys generated");
-		} else if (st == -1 || !WIFEXITED(st) || WEXITSTATUS(st) != 0) {
-			r = prov_cancel ? -ECANCELED : -EIO;
-		}
-	}
-	return r;
-}
-
-static int fix_boot(const char *bootdir, const char *id)
-{
-	int d = open(bootdir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (d < 0)
-		return -errno;
-	char *old = NULL, out[PROV_CMDLINE_MAX + 512];
-	size_t len = 0;
-	int r = read_file_at(d, "cmdline.txt", PROV_CMDLINE_MAX, &old, &len);
-	if (r == -ENOENT) {
-		old = strdup("console=serial0,115200 console=tty1");
-		len = old ? strlen(old) : 0;
-		r = old ? 0 : -ENOMEM;
-	}
-	if (r == 0)
-		r = prov_cmdline_rewrite(old, len, id, out, sizeof(out));
-	if (r == 0)
-		r = write_file_at(d, "cmdline.txt", out, strlen(out), 0644);
-	free(old);
-	close(d);
-	return r;
-}
-
-/* Everything that makes a copy of the image into one particular Pi. */
-static int apply_fixups(const char *root, const char *boot, const char *id, const char *host,
-			const char *server_ip, char *err, size_t errlen)
-{
-	int rootfd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (rootfd < 0) {
-		snprintf(err, errlen, "%s: %s", root, strerror(errno));
-		return -errno;
-	}
-	char buf[256], note[200] = "";
-	const char *step = "hostname";
-	int r;
-	snprintf(buf, sizeof(buf), "%s\n", host);
-	if ((r = put_file(rootfd, "etc", "hostname", buf, 0644)) < 0)
-		goto out;
-	step = "hosts";
-	if ((r = fix_hosts(rootfd, host, server_ip)) < 0)
-		goto out;
-	step = "machine-id";
-	{
-		unsigned char rnd[16];
-		randombytes_buf(rnd, sizeof(rnd));
-		/* systemd: 128 random bits as 32 lowercase hex digits; mark
-		 * it version 4 as systemd-id128 does. */
-		rnd[6] = (rnd[6] & 0x0f) | 0x40;
-		rnd[8] = (rnd[8] & 0x3f) | 0x80;
-		for (int i = 0; i < 16; i++)
-			snprintf(buf + 2 * i, 3, "%02x", rnd[i]);
-		buf[32] = '\n';
-		buf[33] = '\0';
-		if ((r = put_file(rootfd, "etc", "machine-id", buf, 0444)) < 0)
-			goto out;
-		int dd = open_in_root(rootfd, "var/lib/dbus", false);
-		if (dd >= 0) {
-			struct stat s;
-			if (fstatat(dd, "machine-id", &s, AT_SYMLINK_NOFOLLOW) == 0 && S_ISREG(s.st_mode))
-				unlinkat(dd, "machine-id", 0); /* dbus falls back to /etc/machine-id */
-			close(dd);
-		}
-	}
-	step = "fstab";
-	if ((r = fix_fstab(rootfd, id)) < 0)
-		goto out;
-	if (exists_in_root(rootfd, "etc/systemd", true) || exists_in_root(rootfd, "lib/systemd", true) ||
-	    exists_in_root(rootfd, "usr/lib/systemd", true)) {
-		/* First boot on an SD card grows the root partition; on NFS
-		 * there is no partition, and a swap file on NFS can deadlock
-		 * under memory pressure. */
-		static const char *const units[] = { "resize2fs_once.service", "rpi-resizerootfs.service",
-						     "systemd-growfs-root.service", "dphys-swapfile.service",
-						     "rpi-resize-swap-file.service", "systemd-zram-setup@zram0.service" };
-		step = "masking first-boot resize and swap units";
-		for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++)
-			if ((r = mask_unit(rootfd, units[i])) < 0)
-				goto out;
-	}
-	if (exists_in_root(rootfd, "etc/rpi", true)) {
-		/* Trixie's rpi-swap reads /etc/rpi/swap.conf.d/. */
-		step = "rpi-swap";
-		if ((r = put_file(rootfd, "etc/rpi/swap.conf.d", "90-pinetboot.conf",
-				  "# pinetboot: the root is on NFS; no swap file there.\n[Main]\nMechanism=none\n",
-				  0644)) < 0)
-			goto out;
-	}
-	if (exists_in_root(rootfd, "etc/dhcpcd.conf", false)) {
-		/* Bullseye and older: dhcpcd would renew, and on a lease
-		 * change drop, the address the root filesystem is mounted
-		 * over. The kernel (ip=dhcp) already configured eth0. */
-		step = "dhcpcd.conf";
-		int d = open_in_root(rootfd, "etc", false);
-		char *old = NULL;
-		size_t len = 0;
-		if (d >= 0 && read_file_at(d, "dhcpcd.conf", 1 << 20, &old, &len) == 0 &&
-		    !strstr(old, "# pinetboot")) {
-			static const char add[] = "\n# pinetboot: eth0 carries the NFS root; the kernel configured it.\n"
-						  "denyinterfaces eth0\n";
-			char *n = malloc(len + sizeof(add));
-			if (n) {
-				memcpy(n, old, len);
-				memcpy(n + len, add, sizeof(add));
-				r = write_file_at(d, "dhcpcd.conf", n, len + sizeof(add) - 1, 0644);
-				free(n);
-			}
-		}
-		free(old);
-		if (d >= 0)
-			close(d);
-		if (r < 0)
-			goto out;
-	}
-	if (exists_in_root(rootfd, "etc/NetworkManager", true)) {
-		/* Bookworm and later: NetworkManager must not take eth0 down to
-		 * "activate" it: unmanaged keeps the kernel's configuration. */
-		step = "NetworkManager";
-		if ((r = put_file(rootfd, "etc/NetworkManager/conf.d", "90-pinetboot-nfsroot.conf",
-				  "# pinetboot: eth0 carries the NFS root; the kernel (ip=dhcp) configured it.\n"
-				  "[keyfile]\nunmanaged-devices=interface-name:eth0\n",
-				  0644)) < 0)
-			goto out;
-	}
-	step = "ssh host keys";
-	if ((r = fix_ssh_keys(rootfd, host, note, sizeof(note))) < 0)
-		goto out;
-	if (note[0])
-		fprintf(stderr, "note: %s\n", note);
-	step = "cmdline.txt";
-	r = fix_boot(boot, id);
-out:
-	close(rootfd);
-	if (r < 0)
-		snprintf(err, errlen, "%s: %s", step,
-			 r == -ENOSPC ? "disk full" : r == -ECANCELED ? "interrupted" : strerror(-r));
-	return r;
-}
-
 static int write_conf(const char *dir, const struct add_opts *o, const char *host, const char *layout)
 {
 	char buf[512];
@@ -540,10 +184,11 @@ static int mkdirs(const char *base, const char *const *names, size_t n)
 static const char *const overlay_dirs[] = { "root", "boot", "upper", "upper/root", "upper/work", "upper/boot",
 					    "upper/boot-work" };
 
-/* Build the overlay client's upper layers in cdir (mounting, fixing up
- * through the merged view so deletions become whiteouts, unmounting). */
-static int build_overlay(const char *data_dir, const char *cdir, const struct add_opts *o, const char *host,
-			 const char *ip, char *err, size_t errlen)
+/* Mount the overlay client in cdir over its image (in our private mount
+ * namespace), apply the fixups through the merged view so deletions
+ * become whiteouts, unmount. mkdirs first: a new client has none yet. */
+static int fix_overlay(const char *data_dir, const char *cdir, const char *image, const struct fixup_opts *f,
+		       char *err, size_t errlen)
 {
 	char root[PATH_MAX], boot[PATH_MAX];
 	int r = mkdirs(cdir, overlay_dirs, sizeof(overlay_dirs) / sizeof(overlay_dirs[0]));
@@ -551,20 +196,148 @@ static int build_overlay(const char *data_dir, const char *cdir, const struct ad
 		snprintf(err, errlen, "%s: %s", cdir, strerror(-r));
 		return r;
 	}
-	if ((r = mount_client(data_dir, cdir, o->image, err, errlen)) < 0)
+	if ((r = mount_client(data_dir, cdir, image, err, errlen)) < 0)
 		return r;
 	pathf(root, sizeof(root), "%s/root", cdir);
 	pathf(boot, sizeof(boot), "%s/boot", cdir);
-	r = apply_fixups(root, boot, o->id, host, ip, err, errlen);
+	r = apply_fixups(root, boot, f, err, errlen);
 	umount_client(cdir);
 	return r;
 }
 
+static int build_copy(const char *data_dir, const char *cdir, const char *image, const struct fixup_opts *f,
+		      char *err, size_t errlen)
+{
+	char src[PATH_MAX], dst[PATH_MAX];
+	struct copy_opts co = { .one_fs = false, .reflink = true };
+	struct copy_stats st;
+	static const char *const part[2] = { "root", "boot" };
+	int r = 0;
+	for (int i = 0; i < 2 && r == 0; i++) {
+		pathf(src, sizeof(src), "%s/images/%s/%s", data_dir, image, part[i]);
+		pathf(dst, sizeof(dst), "%s/%s", cdir, part[i]);
+		r = copy_tree(src, dst, &co, &st, err, errlen);
+	}
+	if (r == 0) {
+		pathf(src, sizeof(src), "%s/root", cdir);
+		pathf(dst, sizeof(dst), "%s/boot", cdir);
+		r = apply_fixups(src, dst, f, err, errlen);
+	}
+	return r;
+}
+
+static bool is_dir(const char *base, const char *sub)
+{
+	char p[PATH_MAX];
+	struct stat s;
+	return pathf(p, sizeof(p), "%s/%s", base, sub) == 0 && lstat(p, &s) == 0 && S_ISDIR(s.st_mode);
+}
+
+/* The layout of the files kept in cdir: overlay (upper/root), copy
+ * (root/ holding a tree), or NULL when there is nothing to keep. */
+static const char *kept_layout(const char *cdir)
+{
+	char p[PATH_MAX];
+	if (is_dir(cdir, "upper/root"))
+		return "overlay";
+	pathf(p, sizeof(p), "%s/root/etc", cdir);
+	return is_dir(cdir, "root") && access(p, F_OK) == 0 ? "copy" : NULL;
+}
+
+/* add --force over an existing client directory (registered, or kept by
+ * remove --keep-root): the Pi's own layer stays as it is (the overlay's
+ * upper/, or the copy layout's root/ and boot/); the fixups are applied
+ * over it again (host name, hosts, fstab, generator, cmdline.txt), its SSH
+ * host keys and machine-id are kept, client.conf is rewritten. */
+static int client_readd(const char *data_dir, const char *final, const struct add_opts *o, const char *layout,
+			const struct fixup_opts *f, char *err, size_t errlen)
+{
+	int r;
+	umount_client(final); /* serve's mounts, in the host's namespace */
+	if (strcmp(layout, "overlay") == 0) {
+		if ((r = provision_private_mounts()) < 0) {
+			snprintf(err, errlen, "private mount namespace: %s", strerror(-r));
+			return r;
+		}
+		r = fix_overlay(data_dir, final, o->image, f, err, errlen);
+	} else {
+		char root[PATH_MAX], boot[PATH_MAX];
+		pathf(root, sizeof(root), "%s/root", final);
+		pathf(boot, sizeof(boot), "%s/boot", final);
+		if (mkdir(boot, 0755) < 0 && errno != EEXIST) {
+			snprintf(err, errlen, "%s: %s", boot, strerror(errno));
+			return -errno;
+		}
+		r = apply_fixups(root, boot, f, err, errlen);
+	}
+	if (r == 0 && (r = write_conf(final, o, f->host, layout)) < 0)
+		snprintf(err, errlen, "writing client.conf: %s", strerror(-r));
+	return r;
+}
+
+/* An existing clients/<id>: refused without --force; with it the Pi's
+ * files are kept (client_readd), with --wipe they are replaced. Returns 1
+ * when the caller should build a new client, else 0 or -errno. */
+static int existing_client(const char *data_dir, const char *final, const struct add_opts *o, const char **layout,
+			   const struct fixup_opts *f, char *err, size_t errlen)
+{
+	char conf[PATH_MAX];
+	struct stat s;
+	if (lstat(final, &s) < 0)
+		return 1;
+	pathf(conf, sizeof(conf), "%s/client.conf", final);
+	bool registered = access(conf, F_OK) == 0;
+	const char *kept = kept_layout(final);
+	if (!o->force) {
+		snprintf(err, errlen,
+			 registered ? "client %s already exists: add --force re-registers it keeping its files, "
+				      "add --force --wipe starts it again from the image"
+				    : "clients/%s holds the files of a removed Pi (remove --keep-root): add --force "
+				      "re-registers it keeping them, add --force --wipe starts again from the image",
+			 o->id);
+		return -EEXIST;
+	}
+	if (o->wipe || !kept)
+		return 1;
+	if (*layout && strcmp(*layout, kept) != 0) {
+		snprintf(err, errlen, "client %s's files are in the %s layout: --layout %s would drop them (add "
+				      "--force --wipe to start again from the image)", o->id, kept, *layout);
+		return -EINVAL;
+	}
+	*layout = kept;
+	return client_readd(data_dir, final, o, kept, f, err, errlen);
+}
+
+/* Swap the new client in: the old one (add --force --wipe) goes aside
+ * first, so the new one appears with a single rename. */
+static int install_client(const char *cdir, const char *tmp, const char *final, const char *id, char *err,
+			  size_t errlen)
+{
+	char old[PATH_MAX] = "";
+	struct stat s;
+	if (lstat(final, &s) == 0) {
+		umount_client(final);
+		pathf(old, sizeof(old), "%s/.old-%s-%ld", cdir, id, (long)getpid());
+		if (rename(final, old) < 0) {
+			snprintf(err, errlen, "%s: %s", final, strerror(errno));
+			return -errno;
+		}
+	}
+	if (rename(tmp, final) < 0) {
+		int e = errno;
+		snprintf(err, errlen, "renaming into %s: %s", final, strerror(e));
+		if (old[0])
+			rename(old, final);
+		return -e;
+	}
+	if (old[0])
+		rm_tree(old);
+	return 0;
+}
+
 int client_add(const char *data_dir, const struct add_opts *o, char *err, size_t errlen)
 {
-	char cdir[PATH_MAX], final[PATH_MAX], tmp[PATH_MAX], old[PATH_MAX], src[PATH_MAX], dst[PATH_MAX];
-	char host[64], ip[INET_ADDRSTRLEN] = "";
-	struct stat s;
+	char cdir[PATH_MAX], final[PATH_MAX], tmp[PATH_MAX], host[64];
 	int r;
 	if (!image_exists(data_dir, o->image)) {
 		snprintf(err, errlen, "no image '%.64s' (pinetboot image list; pinetboot image import NAME --from ...)",
@@ -578,25 +351,24 @@ int client_add(const char *data_dir, const struct add_opts *o, char *err, size_t
 		snprintf(err, errlen, "bad host name '%.64s': 1-63 letters, digits or '-'", host);
 		return -EINVAL;
 	}
-	if (o->server)
-		snprintf(ip, sizeof(ip), "%s", o->server);
-	else
-		detect_server_ip(ip);
 	pathf(cdir, sizeof(cdir), "%s/clients", data_dir);
-	if (mkdir(cdir, 0755) < 0 && errno != EEXIST) {
+	if (mkdir(cdir, 0700) < 0 && errno != EEXIST) {
 		snprintf(err, errlen, "%s: %s", cdir, strerror(errno));
 		return -errno;
 	}
+	provision_secure_tree(data_dir);
 	pathf(final, sizeof(final), "%s/%s", cdir, o->id);
-	if (lstat(final, &s) == 0 && !o->force) {
-		snprintf(err, errlen, "client %s already exists (pinetboot add --force replaces it)", o->id);
-		return -EEXIST;
-	}
-	/* --force: the old client's serve mounts go first, in the host's
+	struct fixup_opts f = { .id = o->id, .host = host, .keep_identity = true };
+	const char *layout = o->layout;
+	if ((r = existing_client(data_dir, final, o, &layout, &f, err, errlen)) <= 0)
+		return r;
+	if (!layout)
+		layout = provision_have_overlayfs() ? "overlay" : "copy";
+	f.keep_identity = false;
+	/* --wipe: the old client's serve mounts go first, in the host's
 	 * mount namespace; everything after happens in our private one. */
-	if (lstat(final, &s) == 0)
-		umount_client(final);
-	if (strcmp(o->layout, "overlay") == 0 && (r = provision_private_mounts()) < 0) {
+	umount_client(final);
+	if (strcmp(layout, "overlay") == 0 && (r = provision_private_mounts()) < 0) {
 		snprintf(err, errlen, "private mount namespace: %s", strerror(-r));
 		return r;
 	}
@@ -605,56 +377,23 @@ int client_add(const char *data_dir, const struct add_opts *o, char *err, size_t
 		snprintf(err, errlen, "%s: %s", tmp, strerror(errno));
 		return -errno;
 	}
-	if (strcmp(o->layout, "overlay") == 0) {
-		r = build_overlay(data_dir, tmp, o, host, ip, err, errlen);
-	} else {
-		struct copy_opts co = { .one_fs = false, .reflink = true };
-		struct copy_stats st;
-		static const char *const part[2] = { "root", "boot" };
-		r = 0;
-		for (int i = 0; i < 2 && r == 0; i++) {
-			pathf(src, sizeof(src), "%s/images/%s/%s", data_dir, o->image, part[i]);
-			pathf(dst, sizeof(dst), "%s/%s", tmp, part[i]);
-			r = copy_tree(src, dst, &co, &st, err, errlen);
-		}
-		if (r == 0) {
-			pathf(src, sizeof(src), "%s/root", tmp);
-			pathf(dst, sizeof(dst), "%s/boot", tmp);
-			r = apply_fixups(src, dst, o->id, host, ip, err, errlen);
-		}
-	}
+	if (strcmp(layout, "overlay") == 0)
+		r = fix_overlay(data_dir, tmp, o->image, &f, err, errlen);
+	else
+		r = build_copy(data_dir, tmp, o->image, &f, err, errlen);
 	if (r == 0 && prov_cancel) {
 		snprintf(err, errlen, "interrupted");
 		r = -ECANCELED;
 	}
-	if (r == 0 && (r = write_conf(tmp, o, host, o->layout)) < 0)
+	if (r == 0 && (r = write_conf(tmp, o, host, layout)) < 0)
 		snprintf(err, errlen, "writing client.conf: %s", strerror(-r));
-	if (r == 0 && lstat(final, &s) == 0) {
-		/* --force: the old client goes aside first, so the new one
-		 * appears with a single rename. */
-		umount_client(final);
-		pathf(old, sizeof(old), "%s/.old-%s-%ld", cdir, o->id, (long)getpid());
-		if (rename(final, old) < 0) {
-			r = -errno;
-			snprintf(err, errlen, "%s: %s", final, strerror(errno));
-		}
-	} else {
-		old[0] = '\0';
-	}
-	if (r == 0 && rename(tmp, final) < 0) {
-		r = -errno;
-		snprintf(err, errlen, "renaming into %s: %s", final, strerror(errno));
-		if (old[0])
-			rename(old, final);
-	}
+	if (r == 0)
+		r = install_client(cdir, tmp, final, o->id, err, errlen);
 	if (r < 0) {
 		umount_client(tmp);
 		rm_tree(tmp);
-		return r;
 	}
-	if (old[0])
-		rm_tree(old);
-	return 0;
+	return r;
 }
 
 static int load_client(const char *data_dir, const char *id, struct client *cl, char *err, size_t errlen)
@@ -676,14 +415,24 @@ int client_remove(const char *data_dir, const char *id, bool keep_root, char *er
 {
 	char cdir[PATH_MAX], tmp[PATH_MAX];
 	struct client cl;
+	struct stat s;
 	int r = load_client(data_dir, id, &cl, err, errlen);
-	if (r < 0)
-		return r;
 	pathf(cdir, sizeof(cdir), "%s/clients/%s", data_dir, id);
+	/* Not registered but its files are there (remove --keep-root
+	 * earlier): removing them for good is allowed, keeping them again is
+	 * a no-op worth saying. */
+	if (r == -ENOENT && lstat(cdir, &s) == 0 && S_ISDIR(s.st_mode)) {
+		if (keep_root) {
+			snprintf(err, errlen, "client %s is not registered; its files are already kept", id);
+			return -ENOENT;
+		}
+	} else if (r < 0) {
+		return r;
+	}
 	umount_client(cdir);
 	if (keep_root) {
 		/* Unregistered (no client.conf, so not served) but its files
-		 * stay; `add --force` reuses the id. */
+		 * stay; `add --force` re-registers it with them. */
 		pathf(tmp, sizeof(tmp), "%s/client.conf", cdir);
 		if (unlink(tmp) < 0) {
 			snprintf(err, errlen, "%s: %s", tmp, strerror(errno));
@@ -726,10 +475,8 @@ int client_reset(const char *data_dir, const char *id, char *err, size_t errlen)
 		snprintf(err, errlen, "%s: %s", tmp, strerror(errno));
 		return -errno;
 	}
-	struct add_opts o = { .id = id, .image = cl.image, .layout = "overlay" };
-	char ip[INET_ADDRSTRLEN] = "";
-	detect_server_ip(ip);
-	r = build_overlay(data_dir, tmp, &o, cl.name[0] ? cl.name : "pi", ip, err, errlen);
+	struct fixup_opts f = { .id = id, .host = cl.name[0] ? cl.name : "pi" };
+	r = fix_overlay(data_dir, tmp, cl.image, &f, err, errlen);
 	if (r == 0) {
 		/* Swap the upper directories: old -> tmp/upper.old, new -> in. */
 		umount_client(cdir);

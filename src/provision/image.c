@@ -8,6 +8,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
+#include <dirent.h>
+#include <signal.h>
 #include <limits.h>
 #include <linux/loop.h>
 #include <stdio.h>
@@ -59,29 +61,120 @@ static int wait_child(pid_t pid, int *ret_status, char *err, size_t errlen)
 	return 0;
 }
 
+/* Absolute cap on a decompressed image, whatever the free space: the
+ * largest Raspberry Pi OS image ("full") is under 16 GiB. */
+#define XZ_MAX_BYTES (64ULL << 30)
+
+/* How much an .img.xz may decompress to: half the free space of the
+ * filesystem of dir (the copy of its contents needs the other half, and
+ * the raw image is held until the import ends), at most XZ_MAX_BYTES. */
+static uint64_t xz_limit(const char *dir)
+{
+	struct statvfs v;
+	uint64_t lim = XZ_MAX_BYTES;
+	if (statvfs(dir, &v) == 0) {
+		uint64_t half = (uint64_t)v.f_bavail * v.f_frsize / 2;
+		if (half < lim)
+			lim = half;
+	}
+	return lim;
+}
+
+static bool all_zero(const unsigned char *p, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (p[i])
+			return false;
+	return true;
+}
+
+/* Copy the pipe in into fd, holes for zero blocks, at most limit bytes.
+ * 0, -EFBIG past the limit, -ECANCELED, -errno. */
+static int pipe_to_file(int in, int fd, uint64_t limit, uint64_t *ret_total)
+{
+	unsigned char buf[1 << 16];
+	uint64_t total = 0;
+	for (;;) {
+		ssize_t n = read(in, buf, sizeof(buf));
+		if (n < 0 && errno == EINTR && !prov_cancel)
+			continue;
+		if (n < 0)
+			return prov_cancel ? -ECANCELED : -errno;
+		if (n == 0)
+			break;
+		total += (uint64_t)n;
+		if (total > limit)
+			return -EFBIG;
+		if (all_zero(buf, (size_t)n)) {
+			if (lseek(fd, n, SEEK_CUR) < 0)
+				return -errno;
+			continue;
+		}
+		for (ssize_t o = 0; o < n;) {
+			ssize_t w = write(fd, buf + o, (size_t)(n - o));
+			if (w < 0 && errno == EINTR && !prov_cancel)
+				continue;
+			if (w < 0)
+				return prov_cancel ? -ECANCELED : -errno;
+			o += w;
+		}
+	}
+	*ret_total = total;
+	return ftruncate(fd, (off_t)total) < 0 ? -errno : 0;
+}
+
 /* Decompress with xz(1) into out: xz is multi-threaded and already on
- * every Debian system; reading its stdout costs nothing next to the disk. */
+ * every Debian system. Its output comes through a pipe so its size is
+ * bounded (xz_limit) as it is produced: an .img.xz is input like any
+ * other, and a few KiB of it can claim terabytes. */
 static int unxz(const char *in, const char *out, char *err, size_t errlen)
 {
+	char dir[PATH_MAX];
+	snprintf(dir, sizeof(dir), "%s", out);
+	char *slash = strrchr(dir, '/');
+	if (slash)
+		*slash = '\0';
+	uint64_t limit = xz_limit(dir), total = 0;
+	int pfd[2];
 	int fd = open(out, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-	if (fd < 0) {
+	if (fd < 0 || pipe2(pfd, O_CLOEXEC) < 0) {
 		snprintf(err, errlen, "%s: %s", out, strerror(errno));
+		if (fd >= 0)
+			close(fd);
 		return -errno;
 	}
 	pid_t pid = fork();
 	if (pid == 0) {
-		dup2(fd, 1);
+		dup2(pfd[1], 1);
 		execlp("xz", "xz", "-dc", "-T0", "--", in, (char *)NULL);
 		_exit(127);
 	}
-	close(fd);
+	close(pfd[1]);
 	if (pid < 0) {
 		snprintf(err, errlen, "fork: %s", strerror(errno));
+		close(pfd[0]);
+		close(fd);
 		return -errno;
 	}
-	int status, r = wait_child(pid, &status, err, errlen);
+	int r = pipe_to_file(pfd[0], fd, limit, &total);
+	close(pfd[0]); /* xz gets SIGPIPE if we stopped early */
+	close(fd);
 	if (r < 0)
+		kill(pid, SIGTERM);
+	int status, w = wait_child(pid, &status, err, errlen);
+	if (r == -EFBIG) {
+		snprintf(err, errlen, "%s decompresses to more than %llu MiB, the limit (half the free space on the "
+				      "data dir's filesystem, which must also hold the copy; at most %llu GiB)", in,
+			 (unsigned long long)(limit >> 20), (unsigned long long)(XZ_MAX_BYTES >> 30));
 		return r;
+	}
+	if (r < 0 || w < 0) {
+		if (r == -ECANCELED || w == -ECANCELED)
+			snprintf(err, errlen, "interrupted");
+		else if (r < 0)
+			snprintf(err, errlen, "decompressing %s: %s", in, r == -ENOSPC ? "disk full" : strerror(-r));
+		return r < 0 ? r : w;
+	}
 	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
 		snprintf(err, errlen, "xz -dc %s failed (%s %d)", in, WIFEXITED(status) ? "exit" : "signal",
 			 WIFEXITED(status) ? WEXITSTATUS(status) : WTERMSIG(status));
@@ -207,6 +300,33 @@ static bool has_boot_files(const char *p)
 	return false;
 }
 
+/* A symlink where the boot files are looked for (SRC/boot or
+ * SRC/boot/firmware) is refused: following it would copy whatever it
+ * points to on this server (a /root/secrets) into an image that TFTP then
+ * serves to anyone; copied as a link, the image would have no boot files.
+ * -ELOOP with err set, else 0. */
+static int refuse_boot_symlink(const char *real, bool is_root, char *err, size_t errlen)
+{
+	static const char *const rel[] = { "boot", "boot/firmware" };
+	char p[PATH_MAX], target[PATH_MAX];
+	for (size_t i = 0; i < 2; i++) {
+		struct stat s;
+		pathf(p, sizeof(p), "%s/%s", is_root ? "" : real, rel[i]);
+		if (lstat(p, &s) < 0 || !S_ISLNK(s.st_mode))
+			continue;
+		ssize_t n = readlink(p, target, sizeof(target) - 1);
+		target[n > 0 ? n : 0] = '\0';
+		for (char *c = target; *c; c++)
+			if ((unsigned char)*c < 0x20)
+				*c = '?';
+		snprintf(err, errlen, "%s is a symbolic link (to %.200s): the boot files are copied only from a real "
+				      "directory inside the source tree, never from where a link points; replace the "
+				      "link with the directory", p, target);
+		return -ELOOP;
+	}
+	return 0;
+}
+
 /* Import from a directory (a running "/", a mounted root or a debootstrap
  * tree). The boot files are its /boot/firmware, else /boot when that holds
  * Raspberry Pi firmware files, else none. */
@@ -219,20 +339,43 @@ static int import_dir(const char *data_dir, const char *tmp, const char *from, b
 		return -errno;
 	}
 	bool is_root = strcmp(real, "/") == 0;
+	int r = refuse_boot_symlink(real, is_root, err, errlen);
+	if (r < 0)
+		return r;
 	/* "/" or another mounted root (an SD card's root partition, a
 	 * mounted system): its proc, sys, dev, run and tmp stay empty. A plain
 	 * directory (a debootstrap tree) is copied whole. */
 	pathf(dst, sizeof(dst), "%s/root", tmp);
-	int r = copy_with(real, dst, is_mount_root(real), data_dir, progress, err, errlen);
+	r = copy_with(real, dst, is_mount_root(real), data_dir, progress, err, errlen);
 	if (r < 0)
 		return r;
 	pathf(dst, sizeof(dst), "%s/boot", tmp);
 	pathf(boot, sizeof(boot), "%s/boot/firmware", is_root ? "" : real);
 	if (!has_boot_files(boot))
 		pathf(boot, sizeof(boot), "%s/boot", is_root ? "" : real);
-	if (has_boot_files(boot))
+	/* Checked again: the tree may have changed during the copy. */
+	if (has_boot_files(boot) && (r = refuse_boot_symlink(real, is_root, err, errlen)) == 0)
 		return copy_with(boot, dst, false, data_dir, progress, err, errlen);
+	if (r < 0)
+		return r;
 	return mkdir(dst, 0755) < 0 ? -errno : 0;
+}
+
+/* Does dir hold what a Pi's firmware boots: start*.elf, bootcode.bin or a
+ * kernel*? */
+static bool boot_files_present(const char *dir)
+{
+	DIR *d = opendir(dir);
+	struct dirent *de;
+	bool yes = false;
+	while (d && !yes && (de = readdir(d))) {
+		size_t n = strlen(de->d_name);
+		yes = (strncmp(de->d_name, "start", 5) == 0 && n > 4 && strcmp(de->d_name + n - 4, ".elf") == 0) ||
+		      strcmp(de->d_name, "bootcode.bin") == 0 || strncmp(de->d_name, "kernel", 6) == 0;
+	}
+	if (d)
+		closedir(d);
+	return yes;
 }
 
 /* Copy the FAT boot partition with mtools, straight from the image file
@@ -356,6 +499,33 @@ out:
 	return r;
 }
 
+/* What a new image means for the Pis: warnings about its boot files, and
+ * the shared DATA/boot filled from the first image. */
+static void after_import(const char *data_dir, const char *name, bool from_dir)
+{
+	char p[PATH_MAX], cur[64], err[512];
+	pathf(p, sizeof(p), "%s/images/%s/boot", data_dir, name);
+	if (!boot_files_present(p))
+		fprintf(stderr, "warning: image %s has no boot files (no start*.elf, bootcode.bin or kernel* in its "
+				"/boot/firmware or /boot): put the Pi firmware and kernel into %s\n", name, p);
+	if (from_dir)
+		fprintf(stderr, "note: an image imported from a directory must bring a kernel that can mount its root "
+				"over NFS and an initramfs that does (Raspberry Pi OS has both: nfsroot= in "
+				"cmdline.txt is all it needs)\n");
+	int r = boot_default_get(data_dir, cur, sizeof(cur));
+	if (r != 0) {
+		if (r == -ENOTEMPTY)
+			fprintf(stderr, "note: %s/boot holds your own files: kept (pinetboot image default %s --force "
+					"replaces them)\n", data_dir, name);
+		return;
+	}
+	if (boot_default_set(data_dir, name, false, err, sizeof(err)) < 0)
+		fprintf(stderr, "warning: filling %s/boot from image %s: %s\n", data_dir, name, err);
+	else
+		printf("%s/boot (the shared boot files for Pis without their own) now comes from image %s\n",
+		       data_dir, name);
+}
+
 int image_import(const char *data_dir, const char *name, const char *from, bool progress, char *err,
 		 size_t errlen)
 {
@@ -374,10 +544,11 @@ int image_import(const char *data_dir, const char *name, const char *from, bool 
 		snprintf(err, errlen, "%s: %s", data_dir, strerror(errno));
 		return -errno;
 	}
-	if (mkdir(dir, 0755) < 0 && errno != EEXIST) {
+	if (mkdir(dir, 0700) < 0 && errno != EEXIST) {
 		snprintf(err, errlen, "%s: %s", dir, strerror(errno));
 		return -errno;
 	}
+	provision_secure_tree(data_dir);
 	pathf(final, sizeof(final), "%s/%s", dir, name);
 	if (lstat(final, &s) == 0) {
 		snprintf(err, errlen, "image '%s' already exists (pinetboot image rm %s first)", name, name);
@@ -415,9 +586,12 @@ int image_import(const char *data_dir, const char *name, const char *from, bool 
 			snprintf(err, errlen, "renaming into %s: %s", final, strerror(errno));
 		}
 	}
-	if (r < 0)
+	if (r < 0) {
 		rm_tree(tmp);
-	return r;
+		return r;
+	}
+	after_import(data_dir, name, S_ISDIR(src.st_mode));
+	return 0;
 }
 
 int image_remove(const char *data_dir, const char *name, char *err, size_t errlen)

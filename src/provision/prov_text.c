@@ -8,6 +8,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
 #include "dhcp/dhcp_pi.h"
 #include "core/hex.h"
@@ -185,12 +186,11 @@ static bool fstab_local_dev(const char *s, size_t n)
 	return false;
 }
 
-int prov_fstab_rewrite(const char *in, size_t inlen, const char *boot_mnt, const char *server,
-		       const char *id, char *out, size_t outlen)
+int prov_fstab_rewrite(const char *in, size_t inlen, const char *boot_mnt, char *out, size_t outlen)
 {
 	struct out o;
 	out_init(&o, out, outlen);
-	if (inlen > PROV_FSTAB_MAX || !boot_mnt || !server || !id || !*id)
+	if (inlen > PROV_FSTAB_MAX || !boot_mnt)
 		return -EINVAL;
 	size_t i = 0, s, e;
 	while (next_line(in, inlen, &i, false, &s, &e)) {
@@ -228,13 +228,79 @@ int prov_fstab_rewrite(const char *in, size_t inlen, const char *boot_mnt, const
 	}
 	if (o.len > 0 && o.p[o.len - 1] != '\n')
 		out_str(&o, "\n");
-	/* The boot files come from the server's /boot/<id> export, mounted
-	 * where the image expects its boot partition, so a kernel update on
-	 * the Pi writes into this Pi's own boot directory. fstab cannot expand
-	 * placeholders: the server is named, and /etc/hosts maps the name. */
-	out_fmt(&o, "# pinetboot: boot files over NFS from the pinetboot server\n"
-		    "%s:/boot/%s %s nfs defaults,vers=3,tcp,nolock,_netdev 0 0\n",
-		server, id, boot_mnt);
+	return o.err ? -ENOBUFS : 0;
+}
+
+/* The generator's body. It runs before any unit, as root, with only the
+ * kernel command line as input: every word is matched, nothing is
+ * evaluated (set -f: no globbing), and the server must look like a host
+ * name or an IPv4/[IPv6] address before it goes into the unit file. */
+static const char boot_gen_body[] =
+	"PATH=/usr/sbin:/usr/bin:/sbin:/bin\n"
+	"dir=${1:-}\n"
+	"[ -n \"$dir\" ] || exit 0\n"
+	"cmdline=${PINETBOOT_CMDLINE:-/proc/cmdline}\n"
+	"line=\n"
+	"read -r line 2>/dev/null <\"$cmdline\" || [ -n \"$line\" ] || exit 0\n"
+	"set -f\n"
+	"server=\n"
+	"for arg in $line; do\n"
+	"\tcase $arg in\n"
+	"\tnfsroot=*) v=${arg#nfsroot=} ;;\n"
+	"\troot=*:/*) v=${arg#root=} ;;\n"
+	"\t*) continue ;;\n"
+	"\tesac\n"
+	"\tv=${v%%,*}\n"
+	"\tcase $v in\n"
+	"\t*:/*) server=${v%%:/*} ;;\n"
+	"\t*) server= ;;\n"
+	"\tesac\n"
+	"done\n"
+	"case $server in\n"
+	"'' | *[!]0-9A-Za-z.:_[-]*) exit 0 ;;\n"
+	"esac\n"
+	"printf '%s\\n' \"# written at boot by $0 from $cmdline\" \\\n"
+	"\t'[Unit]' \\\n"
+	"\t'Description=Boot files from the pinetboot server' \\\n"
+	"\t'After=network-online.target' \\\n"
+	"\t'Wants=network-online.target' \\\n"
+	"\t'Before=remote-fs.target' \\\n"
+	"\t'' \\\n"
+	"\t'[Mount]' \\\n"
+	"\t\"What=$server:/boot/$id\" \\\n"
+	"\t\"Where=$mnt\" \\\n"
+	"\t'Type=nfs' \\\n"
+	"\t'Options=vers=3,tcp,nolock' >\"$dir/$unit\" || exit 0\n"
+	"mkdir -p \"$dir/remote-fs.target.wants\" && ln -sf \"../$unit\" \"$dir/remote-fs.target.wants/$unit\"\n"
+	"exit 0\n";
+
+int prov_boot_generator(const char *id, const char *boot_mnt, char *out, size_t outlen)
+{
+	struct out o;
+	out_init(&o, out, outlen);
+	const char *unit;
+	if (!strcmp(boot_mnt, "/boot/firmware"))
+		unit = "boot-firmware.mount";
+	else if (!strcmp(boot_mnt, "/boot"))
+		unit = "boot.mount";
+	else
+		return -EINVAL;
+	/* The id goes into the script between single quotes: it must be
+	 * one of ours (8 hex digits or a MAC id), nothing a shell reads. */
+	char norm[18];
+	if (pi_id_normalise(id, norm) < 0 || strcmp(norm, id) != 0)
+		return -EINVAL;
+	out_fmt(&o,
+		"#!/bin/sh\n"
+		"# pinetboot-boot-firmware - a systemd generator written by 'pinetboot add'.\n"
+		"# Mounts this Pi's boot files (the server's /boot/%s export) at %s over NFS,\n",
+		id, boot_mnt);
+	out_str(&o, "# like an fstab line with _netdev. The server is the one the root came from:\n"
+		    "# nfsroot=SERVER:/... (or root=SERVER:/...) on the kernel command line, so a\n"
+		    "# server with a new address needs no change here. Without one it writes\n"
+		    "# nothing. PINETBOOT_CMDLINE replaces /proc/cmdline (tests).\n");
+	out_fmt(&o, "id='%s'\nmnt='%s'\nunit='%s'\n", id, boot_mnt, unit);
+	out_str(&o, boot_gen_body);
 	return o.err ? -ENOBUFS : 0;
 }
 
@@ -453,28 +519,191 @@ int eeprom_boot_order_explain(const char *v, char *buf, size_t buflen, bool *ret
 
 /* A bootloader setting's number: decimal or 0x hex, 32 bits at most (the
  * bootloader reads them into 32-bit integers). */
-static bool is_number(const char *s)
+static bool eeprom_number(const char *s, uint64_t *ret)
 {
-	uint64_t v;
+	uint64_t v = 0;
 	if (s[0] == '0' && (s[1] == 'x' || s[1] == 'X')) {
 		size_t n = strlen(s + 2);
 		if (n == 0 || n > 8)
 			return false;
-		for (s += 2; *s; s++)
+		for (s += 2; *s; s++) {
 			if (hexval(*s) < 0)
 				return false;
+			v = v << 4 | (uint64_t)hexval(*s);
+		}
+		*ret = v;
 		return true;
 	}
-	return parse_uint(s, UINT32_MAX, &v) == 0;
+	return parse_uint(s, UINT32_MAX, ret) == 0;
 }
 
-int eeprom_validate(const char *text, size_t len, char *buf, size_t buflen)
+/* Documented minimums (Raspberry Pi bootloader configuration): below
+ * them the bootloader gives up before a normal DHCP or TFTP exchange. */
+static const struct {
+	const char *key;
+	uint64_t min;
+} eeprom_min[] = {
+	{ "DHCP_TIMEOUT", 5000 },
+	{ "DHCP_REQ_TIMEOUT", 500 },
+	{ "TFTP_FILE_TIMEOUT", 5000 },
+};
+
+/* Keys whose value is text, or an address; every other is a number. */
+static const char *const eeprom_text_keys[] = { "TFTP_PREFIX_STR", "MAC_ADDRESS", "NETCONSOLE", "PXE_OPTION43",
+						"IMAGER_REPO_URL", "USB_MSD_EXCLUDE_VID_PID", "NET_INSTALL_KEYBOARDS",
+						"HTTP_HOST", "HTTP_PATH", "STATIC_DNS" };
+static const char *const eeprom_ip_keys[] = { "TFTP_IP", "CLIENT_IP", "SUBNET", "GATEWAY", "STATIC_IP",
+					      "STATIC_MASK", "STATIC_GATEWAY" };
+
+static bool in_list(const char *k, const char *const *v, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(k, v[i]) == 0)
+			return true;
+	return false;
+}
+#define IN_LIST(k, v) in_list(k, v, sizeof(v) / sizeof(v[0]))
+
+/* One "KEY=value" line into key and val, surrounding double quotes of the
+ * value removed (PXE_OPTION43="Raspberry Pi Boot"). NULL, or what is wrong. */
+static const char *eeprom_kv(const char *t, size_t n, char key[64], char val[256])
+{
+	const char *eq = memchr(t, '=', n);
+	if (!eq)
+		return "expected KEY=value";
+	size_t kl = (size_t)(eq - t), vl = n - kl - 1;
+	while (kl && (t[kl - 1] == ' ' || t[kl - 1] == '\t'))
+		kl--;
+	const char *v = eq + 1;
+	while (vl && (*v == ' ' || *v == '\t'))
+		v++, vl--;
+	if (vl && *v == '"') {
+		if (vl < 2 || v[vl - 1] != '"')
+			return "unbalanced quote in the value";
+		v++;
+		vl -= 2;
+	}
+	if (kl == 0 || kl >= 64 || vl >= 256)
+		return "key or value too long or empty";
+	memcpy(key, t, kl);
+	key[kl] = '\0';
+	memcpy(val, v, vl);
+	val[vl] = '\0';
+	return NULL;
+}
+
+/* The checks of one setting, whatever section it is in. Returns the
+ * number of errors written. */
+static int eeprom_check_value(struct out *w, int lineno, const char *key, const char *val)
+{
+	uint64_t v;
+	uint32_t a;
+	if (!IN_LIST(key, eeprom_keys)) {
+		out_fmt(w, "line %d: error: unknown key '%.63s'\n", lineno, key);
+		return 1;
+	}
+	if (strcmp(key, "BOOT_ORDER") == 0) {
+		char tmp[1024];
+		if (eeprom_boot_order_explain(val, tmp, sizeof(tmp), NULL) == 0)
+			return 0;
+		out_fmt(w, "line %d: error: BOOT_ORDER '%.63s' is not 0x followed by 1-8 of the modes 0-7, e, f\n", lineno,
+			val);
+		return 1;
+	}
+	if (strcmp(key, "TFTP_PREFIX") == 0 && strcmp(val, "0") && strcmp(val, "1") && strcmp(val, "2")) {
+		out_fmt(w, "line %d: error: TFTP_PREFIX must be 0 (serial), 1 (TFTP_PREFIX_STR) or 2 (MAC)\n", lineno);
+		return 1;
+	}
+	if (strcmp(key, "PXE_OPTION43") == 0 && strcmp(val, "Raspberry Pi Boot") != 0) {
+		out_fmt(w, "line %d: error: PXE_OPTION43 '%.63s': pinetboot's boot answers carry \"Raspberry Pi Boot\" "
+			   "(the default); the Pi would ignore them\n", lineno, val);
+		return 1;
+	}
+	if (IN_LIST(key, eeprom_ip_keys)) {
+		if (!*val || net_aton(val, &a) == 0)
+			return 0;
+		out_fmt(w, "line %d: error: %s '%.63s' is not an IPv4 address (a.b.c.d)\n", lineno, key, val);
+		return 1;
+	}
+	if (IN_LIST(key, eeprom_text_keys) || !strncmp(key, "HTTP_", 5))
+		return 0;
+	if (!eeprom_number(val, &v)) {
+		out_fmt(w, "line %d: error: %s must be a number\n", lineno, key);
+		return 1;
+	}
+	for (size_t i = 0; i < sizeof(eeprom_min) / sizeof(eeprom_min[0]); i++)
+		if (strcmp(key, eeprom_min[i].key) == 0 && v < eeprom_min[i].min) {
+			out_fmt(w, "line %d: error: %s=%s is below the bootloader's minimum of %llu ms\n", lineno, key,
+				val, (unsigned long long)eeprom_min[i].min);
+			return 1;
+		}
+	return 0;
+}
+
+/* Which boards a [filter] line selects: 'a' all, 4 the Pi 4 family, 5
+ * the Pi 5 family, 'n' none, '?' a condition on the board's state
+ * (a serial, a GPIO, tryboot...): not assumed to apply. */
+static int eeprom_section(const char *t, size_t n)
+{
+	static const struct {
+		const char *name;
+		int kind;
+	} tab[] = { { "all", 'a' }, { "none", 'n' }, { "pi4", 4 }, { "pi400", 4 }, { "cm4", 4 }, { "cm4s", 4 },
+		    { "pi5", 5 },   { "pi500", 5 },  { "cm5", 5 } };
+	for (size_t i = 0; i < sizeof(tab) / sizeof(tab[0]); i++)
+		if (n == strlen(tab[i].name) && strncasecmp(t, tab[i].name, n) == 0)
+			return tab[i].kind;
+	return '?';
+}
+
+/* The BOOT_ORDER a Pi of this model ends up with (the last one that
+ * applies wins, as in config.txt). Writes the verdict; 1 error or 0. */
+static int eeprom_check_model(struct out *w, const char *text, size_t len, int model)
+{
+	char key[64], val[256], order[256] = "";
+	int lineno = 0, order_line = 0, sect = 'a';
+	size_t i = 0, s, e;
+	while (next_line(text, len, &i, true, &s, &e)) {
+		lineno++;
+		if (s == e || text[s] == '#')
+			continue;
+		if (text[s] == '[') {
+			sect = e - s >= 2 && text[e - 1] == ']' ? eeprom_section(text + s + 1, e - s - 2) : '?';
+			continue;
+		}
+		bool applies = sect == 'a' || sect == model;
+		if (applies && !eeprom_kv(text + s, e - s, key, val) && !strcmp(key, "BOOT_ORDER")) {
+			snprintf(order, sizeof(order), "%s", val);
+			order_line = lineno;
+		}
+	}
+	bool net = false;
+	char tmp[1024];
+	if (!order_line) {
+		out_fmt(w, "Pi %d: error: no BOOT_ORDER applies: the default (%s) never tries the network\n", model,
+			model == 5 ? "0xf461: SD, NVMe, USB" : "0xf41: SD, USB");
+		return 1;
+	}
+	if (eeprom_boot_order_explain(order, tmp, sizeof(tmp), &net) < 0)
+		return 0; /* malformed: already counted as a line error */
+	if (!net) {
+		out_fmt(w, "Pi %d: error: BOOT_ORDER=%.63s (line %d) has no 2 (NETWORK): it will not network boot\n",
+			model, order, order_line);
+		return 1;
+	}
+	out_fmt(w, "Pi %d: network boot enabled (BOOT_ORDER=%.63s, line %d)\n", model, order, order_line);
+	return 0;
+}
+
+int eeprom_validate(const char *text, size_t len, int model, char *buf, size_t buflen)
 {
 	struct out w;
 	out_init(&w, buf, buflen);
 	int errors = 0, lineno = 0;
-	bool saw_order = false, order_net = false;
 	size_t i = 0, s, e;
+	char key[64], val[256];
+	if (model != 0 && model != 4 && model != 5)
+		return -EINVAL;
 	while (next_line(text, len, &i, true, &s, &e)) {
 		lineno++;
 		if (s == e || text[s] == '#')
@@ -486,66 +715,50 @@ int eeprom_validate(const char *text, size_t len, char *buf, size_t buflen)
 			}
 			continue;
 		}
-		char key[64], val[256];
-		const char *eq = memchr(text + s, '=', e - s);
-		if (!eq) {
-			out_fmt(&w, "line %d: error: expected KEY=value\n", lineno);
+		const char *why = eeprom_kv(text + s, e - s, key, val);
+		if (why) {
+			out_fmt(&w, "line %d: error: %s\n", lineno, why);
 			errors++;
 			continue;
 		}
-		size_t kl = (size_t)(eq - (text + s)), vl = (size_t)(text + e - eq - 1);
-		if (kl == 0 || kl >= sizeof(key) || vl >= sizeof(val)) {
-			out_fmt(&w, "line %d: error: key or value too long or empty\n", lineno);
-			errors++;
-			continue;
-		}
-		memcpy(key, text + s, kl);
-		key[kl] = '\0';
-		memcpy(val, eq + 1, vl);
-		val[vl] = '\0';
-		bool known = false;
-		for (size_t k = 0; k < sizeof(eeprom_keys) / sizeof(eeprom_keys[0]); k++)
-			if (strcmp(key, eeprom_keys[k]) == 0)
-				known = true;
-		if (!known) {
-			out_fmt(&w, "line %d: error: unknown key '%.63s'\n", lineno, key);
-			errors++;
-			continue;
-		}
-		if (strcmp(key, "BOOT_ORDER") == 0) {
-			char tmp[1024];
-			bool net = false;
-			saw_order = true;
-			if (eeprom_boot_order_explain(val, tmp, sizeof(tmp), &net) < 0) {
-				out_fmt(&w, "line %d: error: BOOT_ORDER '%.63s' is not 0x followed by 1-8 of the modes 0-7, e, f\n",
-					lineno, val);
-				errors++;
-			} else {
-				order_net = net;
-			}
-		} else if (strcmp(key, "TFTP_PREFIX") == 0) {
-			if (strcmp(val, "0") && strcmp(val, "1") && strcmp(val, "2")) {
-				out_fmt(&w, "line %d: error: TFTP_PREFIX must be 0 (serial), 1 (TFTP_PREFIX_STR) or 2 (MAC)\n",
-					lineno);
-				errors++;
-			}
-		} else if (strcmp(key, "TFTP_IP") && strcmp(key, "TFTP_PREFIX_STR") && strcmp(key, "MAC_ADDRESS") &&
-			   strcmp(key, "CLIENT_IP") && strcmp(key, "SUBNET") && strcmp(key, "GATEWAY") &&
-			   strcmp(key, "NETCONSOLE") && strncmp(key, "HTTP_", 5) && strncmp(key, "STATIC_", 7) &&
-			   strcmp(key, "IMAGER_REPO_URL") && strcmp(key, "USB_MSD_EXCLUDE_VID_PID") &&
-			   strcmp(key, "NET_INSTALL_KEYBOARDS") && !is_number(val)) {
-			out_fmt(&w, "line %d: error: %s must be a number\n", lineno, key);
-			errors++;
-		}
+		errors += eeprom_check_value(&w, lineno, key, val);
 	}
-	if (!saw_order)
-		out_str(&w, "warning: no BOOT_ORDER: the default (0xf41: SD, USB, repeat) never tries the network\n");
-	else if (!order_net)
-		out_str(&w, "warning: BOOT_ORDER has no 2 (NETWORK): this Pi will not network boot\n");
+	for (int m = 4; m <= 5; m++)
+		if (!model || model == m)
+			errors += eeprom_check_model(&w, text, len, m);
 	return errors;
 }
 
 /* --- names --- */
+
+int prov_pi_name_parse(const char *in, struct pi_name *out)
+{
+	memset(out, 0, sizeof(*out));
+	if (!in)
+		return -EINVAL;
+	size_t n = strnlen(in, 18);
+	if (n == 8 || n == 16) {
+		uint64_t v = 0;
+		for (size_t i = 0; i < n; i++) {
+			int h = hexval(in[i]);
+			if (h < 0)
+				return -EINVAL;
+			v = v << 4 | (uint64_t)h;
+		}
+		/* /proc/cpuinfo prints 16 digits (100000003b0200aa on a 3B+);
+		 * the firmware, its DHCP option 97 and TFTP prefix use the low
+		 * 32 bits. */
+		out->serial = (uint32_t)v;
+		out->has_serial = true;
+		out->serial_cut = n == 16;
+		return 0;
+	}
+	if (pi_mac_parse(in, out->mac) == 0) {
+		out->has_mac = true;
+		return 0;
+	}
+	return -EINVAL;
+}
 
 bool prov_hostname_ok(const char *s)
 {

@@ -22,12 +22,20 @@
  * 0, -EINVAL (empty id) or -ENOBUFS. */
 int prov_cmdline_rewrite(const char *in, size_t inlen, const char *id, char *out, size_t outlen);
 
-/* Rewrite /etc/fstab: drop the SD-card / USB-disk entries (root, boot,
- * swap partitions named by PARTUUID=, UUID=, LABEL= or /dev/mmcblk*,
- * /dev/sd*, /dev/nvme*), keep everything else (proc, tmpfs, comments),
- * and add "SERVER:/boot/ID BOOT_MNT nfs ..." for the boot files. */
-int prov_fstab_rewrite(const char *in, size_t inlen, const char *boot_mnt, const char *server,
-		       const char *id, char *out, size_t outlen);
+/* Rewrite /etc/fstab: comment out the SD-card / USB-disk entries (root,
+ * boot, swap partitions named by PARTUUID=, UUID=, LABEL= or /dev/mmcblk*,
+ * /dev/sd*, /dev/nvme*) and any entry for /, /boot, /boot/firmware or
+ * BOOT_MNT (an older pinetboot's NFS line included); keep everything else
+ * (proc, tmpfs, comments). The boot files are mounted by the generator
+ * below, not by fstab. */
+int prov_fstab_rewrite(const char *in, size_t inlen, const char *boot_mnt, char *out, size_t outlen);
+
+/* The /bin/sh systemd generator (etc/systemd/system-generators/
+ * pinetboot-boot-firmware) that mounts SERVER:/boot/ID at boot_mnt
+ * ("/boot/firmware" or "/boot"), SERVER taken at boot from nfsroot= (or
+ * root=SERVER:/...) on /proc/cmdline. 0, -EINVAL (bad id or mount point)
+ * or -ENOBUFS. */
+int prov_boot_generator(const char *id, const char *boot_mnt, char *out, size_t outlen);
 
 /* --- MBR --- */
 struct mbr_part {
@@ -72,17 +80,31 @@ enum otp_verdict {
 enum otp_verdict otp_report(const struct otp *o, char *out, size_t outlen);
 
 /* --- EEPROM bootloader config (Pi 4/5) --- */
-/* Validate a bootloader config (KEY=value lines, [filter] sections, #
- * comments). Writes one "line N: ..." message per problem into out and
- * returns the number of errors (unknown keys, bad BOOT_ORDER, bad
- * numbers); warnings (e.g. no network in BOOT_ORDER) are written but not
- * counted. */
-int eeprom_validate(const char *text, size_t len, char *out, size_t outlen);
+/* Validate a bootloader config for network boot (KEY=value lines, values
+ * optionally in double quotes, [filter] sections, # comments). Every line:
+ * unknown keys, a bad BOOT_ORDER, non-numbers, the documented minimums
+ * (DHCP_TIMEOUT >= 5000, DHCP_REQ_TIMEOUT >= 500, TFTP_FILE_TIMEOUT >=
+ * 5000 ms), addresses (TFTP_IP...), PXE_OPTION43 other than "Raspberry Pi
+ * Boot". Then per model (4 and 5, or only model): the BOOT_ORDER that
+ * applies under [all]/[pi4]/[pi400]/[cm4] or [all]/[pi5]/[pi500]/[cm5]
+ * (the last wins; other filters are not assumed) must contain 2. One
+ * "line N: error: ..." or "Pi M: ..." line per finding into out; returns
+ * the number of errors, -EINVAL for a model other than 0, 4, 5. */
+int eeprom_validate(const char *text, size_t len, int model, char *out, size_t outlen);
 /* Explain a BOOT_ORDER value ("0xf21") in out, in the order the
  * bootloader tries the modes. 0 or -EINVAL. */
 int eeprom_boot_order_explain(const char *value, char *out, size_t outlen, bool *ret_has_network);
 
 /* --- names --- */
+/* A Pi as its owner names it: the serial as 8 hex digits, the 16 hex
+ * digits /proc/cpuinfo prints (the low 32 bits are taken: serial_cut),
+ * or the MAC as aa:bb:cc:dd:ee:ff or aa-bb-cc-dd-ee-ff, any case. */
+struct pi_name {
+	bool has_serial, has_mac, serial_cut;
+	uint32_t serial;
+	uint8_t mac[6];
+};
+int prov_pi_name_parse(const char *in, struct pi_name *out);
 /* Host name: 1-63 of [A-Za-z0-9-], not starting or ending in '-'. */
 bool prov_hostname_ok(const char *s);
 /* Image name: 1-63 of [A-Za-z0-9._-], not starting with '.'. */

@@ -15,15 +15,39 @@ int image_remove(const char *data_dir, const char *name, char *err, size_t errle
 /* 1 if DATA/images/<name>/root exists, else 0. */
 int image_exists(const char *data_dir, const char *name);
 
+/* --- the shared DATA/boot (datadir.c) --- */
+/* Name of the file in DATA/boot naming the image its files came from. */
+#define BOOT_STAMP ".pinetboot-image"
+/* Which image fills DATA/boot: 1 with its name in out (pinetboot manages
+ * it), 0 when DATA/boot is empty or missing, -ENOTEMPTY when it holds
+ * files pinetboot did not put there (hand-filled), other -errno. */
+int boot_default_get(const char *data_dir, char *out, size_t outlen);
+/* Fill DATA/boot with images/<name>/boot: the new tree is built beside it,
+ * then each entry is swapped in by rename (RENAME_EXCHANGE for a name
+ * that exists: never a moment without it), entries of the old image that
+ * the new one lacks are removed, the stamp is written last. DATA/boot
+ * itself stays the same directory, so a running serve (which holds it
+ * open) serves the new files at once. Hand-filled content is refused
+ * (-ENOTEMPTY) unless force, which first moves it to DATA/boot.old-<time>. */
+int boot_default_set(const char *data_dir, const char *name, bool force, char *err, size_t errlen);
+
+/* DATA/clients and DATA/images (and with them every copy-layout root,
+ * overlay layer and image) are made 0700, root's: a Pi is root in its own
+ * export, so the setuid binaries and device nodes it creates there must
+ * not be reachable by other local users of the server. Called by init,
+ * add, image import; serve should call it at start. 0 or the first
+ * -errno (a missing directory is not an error). */
+int provision_secure_tree(const char *data_dir);
+
 /* --- clients (client.c) --- */
 struct add_opts {
 	const char *id;      /* normalised */
 	const char *mac;     /* NULL or aa:bb:.. */
 	const char *name;    /* host name; NULL = pi-<id> */
 	const char *image;
-	const char *layout;  /* "overlay" or "copy" */
-	const char *server;  /* server IPv4 for /etc/hosts; NULL = detect */
-	bool force;
+	const char *layout;  /* "overlay", "copy", or NULL: the kept files' layout, else overlay when available */
+	bool force;          /* the client exists: re-register it, keeping the Pi's files */
+	bool wipe;           /* with force: replace the Pi's files with a fresh copy of the image */
 };
 int client_add(const char *data_dir, const struct add_opts *o, char *err, size_t errlen);
 int client_remove(const char *data_dir, const char *id, bool keep_root, char *err, size_t errlen);

@@ -21,6 +21,14 @@ no_partial() { # no .tmp-*/.old-*/.rm-* left below DIR
 	[ -z "$(find "$1" -maxdepth 3 \( -name '.tmp-*' -o -name '.old-*' -o -name '.rm-*' \) 2>/dev/null)" ]
 }
 
+expect_fail_rc() { # DESC RC PATTERN CMD...: exit status RC and PATTERN in the message
+	local desc=$1 want=$2 pat=$3 out rc
+	shift 3
+	out=$("$@" 2>&1 </dev/null)
+	rc=$?
+	if [ $rc = "$want" ] && grep -q -- "$pat" <<<"$out"; then ok "$desc"; else fail "$desc" "exit $rc (want $want)" "$out"; fi
+}
+
 # ------------------------------------------------------------ init
 check "init creates the data dir" "$BIN" init --data "$D"
 check "handle.key is 32 bytes, mode 0600" test "$(stat -c '%s %a' "$D/handle.key")" = "32 600"
@@ -83,6 +91,34 @@ check "sparse file stays sparse" test "$(du -k "$I/srv/sparse" | cut -f1)" -lt 1
 check "sparse file content" cmp "$SRC/srv/sparse" "$I/srv/sparse"
 check "boot files from /boot/firmware" cmp "$SRC/boot/firmware/start4.elf" "$D/images/base/boot/start4.elf"
 check "image list shows it" bash -c "'$BIN' image list --data '$D' | grep -q '^base '"
+# The first image fills the empty shared boot/ (so 'answer = all' and
+# unregistered Pi 3B ROMs get bootcode.bin), with a stamp naming it.
+check "first image fills the shared boot/" bash -c "cmp '$SRC/boot/firmware/start4.elf' '$D/boot/start4.elf' && test \"\$(cat '$D/boot/.pinetboot-image')\" = base"
+check "image list marks it the default" bash -c "'$BIN' image list --data '$D' | grep -qE '^base +yes '"
+check "clients/ and images/ are 0700" test "$(stat -c %a "$D/clients") $(stat -c %a "$D/images")" = "700 700"
+# image default: switch the shared boot/ to another image, in place
+S2=$PNB_TMP/src2
+mkdir -p "$S2/etc" "$S2/boot/firmware/overlays"
+head -c 3000 /dev/urandom >"$S2/boot/firmware/start4.elf"
+head -c 3000 /dev/urandom >"$S2/boot/firmware/bootcode.bin"
+echo ov >"$S2/boot/firmware/overlays/x.dtbo"
+check "import a second image" "$BIN" image import base2 --from "$S2" --data "$D"
+bino=$(stat -c %i "$D/boot")
+check "image default switches the shared boot/" bash -c "'$BIN' image default base2 --data '$D' && cmp '$S2/boot/firmware/start4.elf' '$D/boot/start4.elf' && cmp '$S2/boot/firmware/bootcode.bin' '$D/boot/bootcode.bin' && test -f '$D/boot/overlays/x.dtbo' && test ! -e '$D/boot/config.txt' && test \"\$(cat '$D/boot/.pinetboot-image')\" = base2"
+check "image default keeps boot/ the same directory (a running serve holds it open)" test "$(stat -c %i "$D/boot")" = "$bino"
+check "image list marks the new default" bash -c "'$BIN' image list --data '$D' | grep -qE '^base2 +yes ' && '$BIN' image list --data '$D' | grep -qE '^base +- '"
+check "image default back to the first" bash -c "'$BIN' image default base --data '$D' && cmp '$SRC/boot/firmware/config.txt' '$D/boot/config.txt' && test ! -e '$D/boot/bootcode.bin' && test ! -e '$D/boot/overlays' && test -z \"\$(ls -A '$D' | grep '^\.boot-')\""
+"$BIN" image rm base2 --data "$D" >/dev/null
+# a boot/ filled by hand is never overwritten without --force
+DH=$PNB_TMP/hand
+"$BIN" init --data "$DH" >/dev/null
+echo "my own" >"$DH/boot/start4.elf"
+out=$("$BIN" image import base --from "$SRC" --data "$DH" 2>&1)
+if grep -q "holds your own files: kept" <<<"$out" && grep -q "my own" "$DH/boot/start4.elf"; then ok "import leaves a hand-filled boot/ alone and says so"; else fail "import leaves a hand-filled boot/ alone and says so" "$out"; fi
+expect_fail_rc "image default over a hand-filled boot/: refused (exit 1)" 1 "holds files pinetboot did not put there" "$BIN" image default base --data "$DH"
+check "image default --force replaces it, keeping the hand-made files aside" bash -c "'$BIN' image default base --force --data '$DH' && cmp '$SRC/boot/firmware/start4.elf' '$DH/boot/start4.elf' && grep -q 'my own' '$DH'/boot.old-*/start4.elf"
+expect_fail_rc "image list takes no name: usage error (exit 2)" 2 "unexpected argument 'base'" "$BIN" image list base --data "$D"
+expect_fail_rc "image rm with two names: usage error (exit 2)" 2 "unexpected argument 'b'" "$BIN" image rm a b --data "$D"
 
 # From another filesystem type (tmpfs): copy_file_range gives EXDEV and the
 # read/write path copies, sparse extents included.
@@ -94,7 +130,14 @@ if mount -t tmpfs -o size=200M tmpfs "$TS"; then
 	# a mounted root: system dirs and other mounts are kept empty
 	mkdir -p "$TS/proc/1" "$TS/tmp" "$TS/run/lock" "$TS/dev" "$TS/sys/x" "$TS/mnt/sub" && echo a >"$TS/tmp/f" && mknod "$TS/dev/null" c 1 3
 	mount -t tmpfs tmpfs "$TS/mnt/sub" && echo other-fs >"$TS/mnt/sub/f"
-	check "import from tmpfs (read/write fallback)" "$BIN" image import tmpfs --from "$TS" --data "$D"
+	out=$("$BIN" image import tmpfs --from "$TS" --data "$D" 2>&1)
+	if [ $? = 0 ]; then ok "import from tmpfs (read/write fallback)"; else fail "import from tmpfs (read/write fallback)" "$out"; fi
+	if grep -q "warning: image tmpfs has no boot files (no start\*.elf, bootcode.bin or kernel\*" <<<"$out" && grep -q "must bring a kernel that can mount its root over NFS and an initramfs" <<<"$out"; then
+		ok "import warns about missing boot files and the NFS-capable kernel + initramfs"
+	else
+		fail "import warns about missing boot files and the NFS-capable kernel + initramfs" "$out"
+	fi
+	check "a second image leaves the shared boot/ alone" test "$(cat "$D/boot/.pinetboot-image")" = base
 	check "mounted root: proc, sys, dev, run, tmp copied empty" bash -c "cd '$D/images/tmpfs/root' && for d in proc sys dev run tmp; do test -d \$d && test -z \"\$(ls -A \$d)\" || exit 1; done"
 	check "mounted root: other mounts copied as empty mount points" bash -c "test -d '$D/images/tmpfs/root/mnt/sub' && test -z \"\$(ls -A '$D/images/tmpfs/root/mnt/sub')\""
 	umount "$TS/mnt/sub"
@@ -116,16 +159,24 @@ check "client.conf records image and layout" bash -c "grep -q '^image = base' '$
 for r in "$U1" "$C3/root"; do
 	case $r in *upper*) l=overlay; h=node1 ;; *) l=copy; h=node3 ;; esac
 	check "$l: hostname" test "$(cat "$r/etc/hostname")" = "$h"
-	check "$l: hosts" bash -c "grep -q '^127.0.1.1[[:space:]]$h\$' '$r/etc/hosts' && ! grep -q src-host '$r/etc/hosts' && grep -q 'pinetboot-server' '$r/etc/hosts'"
+	check "$l: hosts names the Pi, no server address" bash -c "grep -q '^127.0.1.1[[:space:]]$h\$' '$r/etc/hosts' && ! grep -q src-host '$r/etc/hosts' && ! grep -q 'pinetboot-server' '$r/etc/hosts' && ! grep -qE '^10\.|^192\.168' '$r/etc/hosts'"
 	check "$l: machine-id is new" bash -c "grep -qE '^[0-9a-f]{32}\$' '$r/etc/machine-id' && ! grep -q 0123456789abcdef0123 '$r/etc/machine-id'"
-	check "$l: fstab has no SD entries, keeps proc, mounts boot over NFS" bash -c "! grep -q '^PARTUUID' '$r/etc/fstab' && grep -q '^proc' '$r/etc/fstab' && grep -qE '^pinetboot-server:/boot/[0-9a-f-]+ /boot/firmware nfs ' '$r/etc/fstab'"
+	check "$l: fstab has no SD entries and no NFS line, keeps proc" bash -c "! grep -q '^PARTUUID' '$r/etc/fstab' && grep -q '^proc' '$r/etc/fstab' && ! grep -qE '^[^#].* nfs ' '$r/etc/fstab'"
+	check "$l: boot-files generator installed (0755)" test "$(stat -c %a "$r/etc/systemd/system-generators/pinetboot-boot-firmware")" = 755
 	check "$l: resize and swap units masked" bash -c "for u in resize2fs_once rpi-resizerootfs systemd-growfs-root dphys-swapfile; do test \"\$(readlink '$r/etc/systemd/system/'\$u.service)\" = /dev/null || exit 1; done"
 	check "$l: rpi-swap disabled" grep -q 'Mechanism=none' "$r/etc/rpi/swap.conf.d/90-pinetboot.conf"
 	check "$l: dhcpcd leaves eth0 alone" grep -q '^denyinterfaces eth0' "$r/etc/dhcpcd.conf"
 	check "$l: NetworkManager leaves eth0 alone" grep -q 'unmanaged-devices=interface-name:eth0' "$r/etc/NetworkManager/conf.d/90-pinetboot-nfsroot.conf"
 	check "$l: ssh host keys generated" bash -c "for t in ed25519 ecdsa rsa; do ssh-keygen -l -f '$r/etc/ssh/ssh_host_'\$t'_key.pub' >/dev/null || exit 1; done; test \$(stat -c %a '$r/etc/ssh/ssh_host_ed25519_key') = 600"
 done
-check "overlay: hosts names the given server" grep -q '^10.9.8.7[[:space:]]pinetboot-server' "$U1/etc/hosts"
+# The generator takes the server from the Pi's kernel command line at boot,
+# so a server with a new address needs no reset.
+GO=$PNB_TMP/genout
+mkdir -p "$GO"
+echo "console=tty1 root=/dev/nfs nfsroot=10.9.8.7:/clients/1234abcd,vers=3,tcp rw ip=dhcp" >"$PNB_TMP/cmdline"
+check "overlay: the generator writes the boot mount from nfsroot=" bash -c "PINETBOOT_CMDLINE='$PNB_TMP/cmdline' sh '$U1/etc/systemd/system-generators/pinetboot-boot-firmware' '$GO' '$GO' '$GO' && grep -qx 'What=10.9.8.7:/boot/1234abcd' '$GO/boot-firmware.mount' && grep -qx 'Where=/boot/firmware' '$GO/boot-firmware.mount' && test -L '$GO/remote-fs.target.wants/boot-firmware.mount'"
+echo "console=tty1 root=/dev/nfs nfsroot=192.168.50.2:/clients/1234abcd,vers=3,tcp rw ip=dhcp" >"$PNB_TMP/cmdline"
+check "overlay: a new server address is followed without reset" bash -c "PINETBOOT_CMDLINE='$PNB_TMP/cmdline' sh '$U1/etc/systemd/system-generators/pinetboot-boot-firmware' '$GO' && grep -qx 'What=192.168.50.2:/boot/1234abcd' '$GO/boot-firmware.mount'"
 check "copy: a private copy keeps owners and capabilities" bash -c "test \"\$(stat -c '%u:%g %a' '$C3/root/usr/bin/owned')\" = '1234:55 4750' && getcap '$C3/root/usr/bin/ping' | grep -q cap_net_raw"
 want="console=serial0,115200 console=tty1 quiet root=/dev/nfs nfsroot=\${server}:/clients/1234abcd,vers=3,tcp,rsize=1048576,wsize=1048576 rw ip=dhcp rootwait"
 check "overlay: cmdline.txt rewritten in the client's boot upper" test "$(cat "$C1/upper/boot/cmdline.txt")" = "$want"
@@ -155,13 +206,18 @@ if grep -q '^1234abcd .*10.1.2.3 .*nfs-root' <<<"$out" && ! grep -q ffff0000 <<<
 rm -rf "$D/state"
 check "show prints the cmdline" bash -c "'$BIN' show 1234abcd --data '$D' | grep -q 'nfsroot=\${server}:/clients/1234abcd'"
 echo junk >"$U1/root-junk"
-check "reset" "$BIN" reset 1234abcd --data "$D"
+out=$("$BIN" reset 1234abcd --data "$D" 2>&1 </dev/null)
+rc=$?
+if [ $rc = 1 ] && grep -q "stdin is not a terminal to confirm on: add --yes" <<<"$out" && [ -f "$U1/root-junk" ]; then ok "reset without a terminal or --yes: refused (exit 1), nothing lost"; else fail "reset without a terminal or --yes: refused (exit 1), nothing lost" "exit $rc" "$out"; fi
+out=$(echo 5678abcd | script -qec "'$BIN' reset 1234abcd --data '$D'" /dev/null 2>&1)
+if grep -q "type the id (1234abcd) to confirm" <<<"$out" && grep -q "not confirmed" <<<"$out" && [ -f "$U1/root-junk" ]; then ok "reset on a terminal: the wrong id typed back changes nothing"; else fail "reset on a terminal: the wrong id typed back changes nothing" "$out"; fi
+check "reset --yes" "$BIN" reset 1234abcd --yes --data "$D"
 if [ ! -e "$U1/root-junk" ] && [ "$(cat "$U1/etc/hostname")" = node1 ] && [ "$(cat "$U1/etc/ssh/ssh_host_ed25519_key.pub")" != "$k1" ] && [ -f "$C1/upper/boot/cmdline.txt" ]; then
 	ok "reset drops the changes and re-applies the fixups"
 else
 	fail "reset drops the changes and re-applies the fixups"
 fi
-check "reset refuses a copy client" bash -c "! '$BIN' reset dc:a6:32:01:02:03 --data '$D' 2>&1 | grep -q . || ! '$BIN' reset dc:a6:32:01:02:03 --data '$D'"
+expect_fail_rc "reset refuses a copy client" 1 "has the copy layout" "$BIN" reset dc:a6:32:01:02:03 --yes --data "$D"
 
 # ------------------------------------------------------------ serve mounts overlays
 if pinetboot_ready "$BIN"; then
@@ -194,16 +250,48 @@ expect_fail "--mac contradicting a MAC id" "contradicts" "$BIN" add dc:a6:32:01:
 expect_fail "bad host name" "bad host name" "$BIN" add 11112222 --name 'a;b' --data "$D"
 expect_fail "unknown image" "no image 'nosuch'" "$BIN" add 11112222 --image nosuch --data "$D"
 expect_fail "existing client refused" "already exists" "$BIN" add 1234abcd --image base --data "$D"
-check "existing client replaced with --force" "$BIN" add 1234abcd --image base --name node1b --force --data "$D"
-check "--force replaced it" test "$(cat "$U1/etc/hostname")" = node1b
+echo "written by the Pi" >"$U1/pi-file"
+k1b=$(cat "$U1/etc/ssh/ssh_host_ed25519_key.pub")
+check "existing client re-registered with --force" "$BIN" add 1234abcd --image base --name node1b --force --data "$D"
+check "--force re-applied the fixups" test "$(cat "$U1/etc/hostname")" = node1b
+check "--force kept what the Pi wrote and its host keys" bash -c "test -f '$U1/pi-file' && test \"\$(cat '$U1/etc/ssh/ssh_host_ed25519_key.pub')\" = '$k1b'"
+check "add --force --wipe starts again from the image" bash -c "'$BIN' add 1234abcd --image base --name node1b --force --wipe --data '$D' && test ! -e '$U1/pi-file' && test \"\$(cat '$U1/etc/hostname')\" = node1b"
+expect_fail_rc "--wipe without --force: usage error" 2 "only goes with --force" "$BIN" add 1234abcd --wipe --data "$D"
+expect_fail_rc "--layout other than the kept files' refused" 1 "would drop them" "$BIN" add 1234abcd --layout copy --force --data "$D"
+# One Pi, two names: a serial or MAC of another client is refused.
+cp "$C3/client.conf" "$PNB_TMP/c3.conf"
+echo "serial = 0badf00d" >>"$C3/client.conf" # as serve records it once a boot shows both
+expect_fail_rc "a serial used by another client: refused (exit 1)" 1 "serial 0badf00d is already client dc-a6-32-01-02-03's" "$BIN" add 0badf00d --data "$D"
+cp "$PNB_TMP/c3.conf" "$C3/client.conf"
+expect_fail_rc "a MAC used by another client: refused (exit 1)" 1 "MAC dc:a6:32:01:02:03 is already client dc-a6-32-01-02-03's" "$BIN" add 99998888 --mac DC-A6-32-01-02-03 --data "$D"
+expect_fail_rc "the same MAC as the id: refused too" 1 "already client dc-a6-32-01-02-03's" "$BIN" add 99998888 --mac dc:a6:32:01:02:03 --force --data "$D"
+out=$("$BIN" add 100000003b0200aa --mac b8:27:eb:02:00:aa --image base --data "$D" 2>&1)
+if [ $? = 0 ] && grep -q "using its low 32 bits, 3b0200aa" <<<"$out" && grep -q "low 24 bits of this Pi's serial are 0200aa" <<<"$out" && grep -q '^mac = b8:27:eb:02:00:aa' "$D/clients/3b0200aa/client.conf"; then
+	ok "add with the 16-digit /proc/cpuinfo serial and a Pi 3 MAC: clients/3b0200aa, notes printed"
+else
+	fail "add with the 16-digit /proc/cpuinfo serial and a Pi 3 MAC" "$out"
+fi
+out=$("$BIN" add 2C-CF-67-00-00-05 --image base --data "$D" 2>&1)
+if [ $? = 0 ] && [ -f "$D/clients/2c-cf-67-00-00-05/client.conf" ] && ! grep -q "Pi 3" <<<"$out"; then ok "add by MAC with '-' and upper case: clients/2c-cf-67-00-00-05"; else fail "add by MAC with '-'" "$out"; fi
+expect_fail_rc "--mac contradicting a MAC id: usage error (exit 2)" 2 "contradicts" "$BIN" add 2c:cf:67:00:00:05 --mac 2c:cf:67:00:00:06 --data "$D"
+"$BIN" remove 3b0200aa --yes --data "$D" >/dev/null
+"$BIN" remove 2c-cf-67-00-00-05 --yes --data "$D" >/dev/null
 expect_fail "image rm refused while used" "used by client" "$BIN" image rm base --data "$D"
 expect_fail "image import over an existing name" "already exists" "$BIN" image import base --from "$SRC" --data "$D"
 expect_fail "image import from nowhere" "No such file" "$BIN" image import x --from "$PNB_TMP/nope" --data "$D"
 expect_fail "bad image name" "bad image name" "$BIN" image import ../x --from "$SRC" --data "$D"
+U2=$D/clients/5678abcd/upper/root
+echo "the Pi's work" >"$U2/pi-work"
+k2b=$(cat "$U2/etc/ssh/ssh_host_ed25519_key.pub")
 check "remove --keep-root keeps files" bash -c "'$BIN' remove 5678abcd --keep-root --data '$D' && test ! -e '$D/clients/5678abcd/client.conf' && test -d '$D/clients/5678abcd/upper/root/etc'"
-check "remove" "$BIN" remove 1234abcd --data "$D"
+expect_fail_rc "add over kept files without --force: refused (exit 1)" 1 "holds the files of a removed Pi" "$BIN" add 5678abcd --image base --data "$D"
+check "remove --keep-root then add --force keeps the Pi's layer" bash -c "'$BIN' add 5678abcd --image base --name node2 --force --data '$D' && test -f '$D/clients/5678abcd/client.conf' && grep -q 'the Pi' '$U2/pi-work' && test \"\$(cat '$U2/etc/ssh/ssh_host_ed25519_key.pub')\" = '$k2b'"
+expect_fail_rc "remove without a terminal or --yes: refused (exit 1)" 1 "add --yes" "$BIN" remove 1234abcd --data "$D"
+check "remove refused: nothing lost" test -f "$C1/client.conf"
+check "remove --yes" "$BIN" remove 1234abcd --yes --data "$D"
 check "removed client is gone" test ! -e "$C1"
-"$BIN" remove dc:a6:32:01:02:03 --data "$D" >/dev/null
+"$BIN" remove dc:a6:32:01:02:03 --yes --data "$D" >/dev/null
+"$BIN" remove 5678abcd --yes --data "$D" >/dev/null
 check "image rm once unused" "$BIN" image rm base --data "$D"
 check "no partial state after all of this" no_partial "$D"
 
@@ -321,7 +409,7 @@ if [ -x "$CACHE/bin/sh" ]; then
 	check "debootstrap: tree complete" bash -c "diff <(cd '$CACHE' && find . | sort) <(cd '$D/images/deb/root' && find . | sort)"
 	check "debootstrap: owners and modes identical" bash -c "diff <(cd '$CACHE' && find . -printf '%p %u %g %m %y\n' | sort) <(cd '$D/images/deb/root' && find . -printf '%p %u %g %m %y\n' | sort)"
 	check "add a client of the debootstrap image" "$BIN" add abcd0002 --image deb --layout copy --data "$D"
-	check "debootstrap client: fixups" bash -c "grep -q pi-abcd0002 '$D/clients/abcd0002/root/etc/hostname' && grep -q 'pinetboot-server:/boot/abcd0002 /boot nfs' '$D/clients/abcd0002/root/etc/fstab'"
+	check "debootstrap client: fixups" bash -c "grep -q pi-abcd0002 '$D/clients/abcd0002/root/etc/hostname' && grep -q \"unit='boot.mount'\" '$D/clients/abcd0002/root/etc/systemd/system-generators/pinetboot-boot-firmware'"
 else
 	skip_test "debootstrap minbase import" "debootstrap failed (no Debian mirror?): see $PNB_TMP/debootstrap.log"
 fi
