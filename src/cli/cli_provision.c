@@ -439,7 +439,7 @@ static void add_notes(const char *pos, const struct pi_name *pn)
 static void add_usage(FILE *f)
 {
 	fprintf(f, "usage: pinetboot add ID [--mac MAC] [--name HOST] [--image NAME] [--layout overlay|copy]\n"
-		   "                     [--force [--wipe]] [--data DIR]\n"
+		   "                     [--tftp-prefix STR] [--force [--wipe]] [--data DIR]\n"
 		   "ID: the Pi's serial (8 hex digits, or the 16 that /proc/cpuinfo prints: the low 32 bits\n"
 		   "    are used) or its MAC (aa:bb:cc:dd:ee:ff or aa-bb-cc-dd-ee-ff); SERIAL --mac MAC gives both.\n"
 		   "    The directory is clients/SERIAL, or clients/aa-bb-cc-dd-ee-ff without a serial.\n"
@@ -447,7 +447,24 @@ static void add_usage(FILE *f)
 		   "          again, keeping what the Pi wrote (its layer, SSH host keys, machine-id)\n"
 		   "--wipe    with --force: start again from the image (what the Pi wrote is deleted)\n"
 		   "--server  accepted and ignored: the Pi finds the server from its nfsroot= at boot\n"
+		   "--tftp-prefix STR  the Pi's EEPROM has TFTP_PREFIX=1 and TFTP_PREFIX_STR=STR: it asks\n"
+		   "          for STR/<file> (with TFTP_PREFIX=2 it asks by MAC and needs nothing here)\n"
 		   "exit status: 0 added, 1 refused or failed (exists, serial/MAC of another client), 2 usage\n");
+}
+
+/* The same rule as client.conf's tftp-prefix key (src/daemon/clients.c),
+ * and never something that reads as another Pi's id. */
+static bool tftp_prefix_ok(const char *p)
+{
+	char id[18];
+	size_t n = strlen(p);
+	if (n == 0 || n > 63 || !strcmp(p, ".") || !strcmp(p, "..") || pi_id_normalise(p, id) == 0)
+		return false;
+	for (; *p; p++)
+		if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') || *p == '-' ||
+		      *p == '_' || *p == '.'))
+			return false;
+	return true;
 }
 
 int cmd_add(int argc, char **argv)
@@ -457,6 +474,7 @@ int cmd_add(int argc, char **argv)
 		{ "name", required_argument, NULL, 'n' },  { "image", required_argument, NULL, 'i' },
 		{ "layout", required_argument, NULL, 'l' }, { "server", required_argument, NULL, 's' },
 		{ "force", no_argument, NULL, 'f' },        { "wipe", no_argument, NULL, 'w' },
+		{ "tftp-prefix", required_argument, NULL, 'p' },
 		{ "help", no_argument, NULL, 'h' },         { 0, 0, 0, 0 }
 	};
 	struct add_opts o = { 0 };
@@ -465,7 +483,7 @@ int cmd_add(int argc, char **argv)
 	struct pi_name pn;
 	int c;
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "d:m:n:i:l:s:fwh", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "d:m:n:i:l:s:fwp:h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'd': data = optarg; break;
 		case 'm': mac = optarg; break;
@@ -475,6 +493,7 @@ int cmd_add(int argc, char **argv)
 		case 's': break; /* documented no-op since the boot generator */
 		case 'f': o.force = true; break;
 		case 'w': o.wipe = true; break;
+		case 'p': o.tftp_prefix = optarg; break;
 		default:
 			add_usage(c == 'h' ? stdout : stderr);
 			return c == 'h' ? 0 : 2;
@@ -502,6 +521,11 @@ int cmd_add(int argc, char **argv)
 	}
 	if (o.name && !prov_hostname_ok(o.name)) {
 		fprintf(stderr, "pinetboot add: bad host name '%.64s': 1-63 letters, digits or '-'\n", o.name);
+		return 2;
+	}
+	if (o.tftp_prefix && !tftp_prefix_ok(o.tftp_prefix)) {
+		fprintf(stderr, "pinetboot add: bad --tftp-prefix '%.64s': 1-63 letters, digits, '-', '_' or '.', "
+			"not an id (8 hex digits or a MAC)\n", o.tftp_prefix);
 		return 2;
 	}
 	if (o.layout && strcmp(o.layout, "overlay") && strcmp(o.layout, "copy")) {

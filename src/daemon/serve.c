@@ -345,8 +345,12 @@ int cmd_serve(int argc, char **argv)
 	if (discovery_load(&d->disc, d->cfg.data_dir) < 0)
 		log_warn("serve", "cannot read %s, starting with an empty list", d->disc.path);
 	/* Overlay clients' roots (issue 4): mounted while we serve them. */
-	if (geteuid() == 0)
+	if (geteuid() == 0) {
+		/* clients/ and images/ are not for other local users (README,
+		 * "Security"); then the overlay roots, nosuid,nodev,noexec. */
+		provision_secure_tree(d->cfg.data_dir);
 		provision_mount_all(d->cfg.data_dir);
+	}
 	check_roots(d);
 	rescan_ifaces(d);
 

@@ -159,9 +159,13 @@ static void umount_client(const char *cdir)
 
 static int write_conf(const char *dir, const struct add_opts *o, const char *host, const char *layout)
 {
-	char buf[512];
-	int n = snprintf(buf, sizeof(buf), "# written by pinetboot add\nname = %s\n%s%s%simage = %s\nlayout = %s\n",
-			 host, o->mac ? "mac = " : "", o->mac ? o->mac : "", o->mac ? "\n" : "", o->image, layout);
+	char buf[640];
+	int n = snprintf(buf, sizeof(buf), "# written by pinetboot add\nname = %s\n%s%s%simage = %s\nlayout = %s\n%s%s%s",
+			 host, o->mac ? "mac = " : "", o->mac ? o->mac : "", o->mac ? "\n" : "", o->image, layout,
+			 o->tftp_prefix ? "tftp-prefix = " : "", o->tftp_prefix ? o->tftp_prefix : "",
+			 o->tftp_prefix ? "\n" : "");
+	if (n < 0 || n >= (int)sizeof(buf))
+		return -ENAMETOOLONG;
 	int d = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (d < 0)
 		return -errno;

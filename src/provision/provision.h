@@ -48,6 +48,7 @@ struct add_opts {
 	const char *layout;  /* "overlay", "copy", or NULL: the kept files' layout, else overlay when available */
 	bool force;          /* the client exists: re-register it, keeping the Pi's files */
 	bool wipe;           /* with force: replace the Pi's files with a fresh copy of the image */
+	const char *tftp_prefix; /* NULL or the EEPROM's TFTP_PREFIX_STR (TFTP_PREFIX=1) */
 };
 int client_add(const char *data_dir, const struct add_opts *o, char *err, size_t errlen);
 int client_remove(const char *data_dir, const char *id, bool keep_root, char *err, size_t errlen);
