@@ -580,10 +580,61 @@ static void t_metrics(void **state)
 	fleet_free(f);
 }
 
+/* Issue 13 item 10 and issue 9: an admin fetching a Pi's cmdline.txt is
+ * not a boot of that Pi; a contested DISCOVER is shown, not booted. */
+static bool admin_is_99(void *arg, const char *id, uint32_t addr)
+{
+	(void)arg;
+	(void)id;
+	return addr == A(99);
+}
+
+static void t_not_a_boot(void **state)
+{
+	(void)state;
+	struct fleet_opts o = { .stall_s = 30, .nfs = true, .not_a_boot = admin_is_99 };
+	struct fleet *f = fleet_new(NULL, &o);
+	assert_non_null(f);
+	struct boot_event e;
+	memset(&e, 0, sizeof(e));
+	e.type = BEV_TFTP_DONE;
+	snprintf(e.id, sizeof(e.id), "4444abcd");
+	snprintf(e.file, sizeof(e.file), "4444abcd/cmdline.txt");
+	e.addr = A(99);
+	e.bytes = 100;
+	fleet_on_event(&e, f);
+	assert_null(fleet_current(f, "4444abcd")); /* no boot recorded */
+	/* The Pi's own fetch from its address is. */
+	e.addr = A(50);
+	fleet_on_event(&e, f);
+	assert_non_null(fleet_current(f, "4444abcd"));
+	assert_int_equal(fleet_current(f, "4444abcd")->files, 1);
+	/* The admin again, during the boot: no file counted, no stage. */
+	e.addr = A(99);
+	fleet_on_event(&e, f);
+	assert_int_equal(fleet_current(f, "4444abcd")->files, 1);
+	assert_int_equal(fleet_totals(f)->boots, 1);
+	/* A contested claim starts no boot and is shown. */
+	memset(&e, 0, sizeof(e));
+	e.type = BEV_DHCP_CONTESTED;
+	snprintf(e.id, sizeof(e.id), "5555abcd");
+	e.has_mac = true;
+	e.mac[0] = 0x02;
+	snprintf(e.detail, sizeof(e.detail), "DISCOVER from MAC 02:00:00:00:00:00, this Pi's MAC is dc:a6:32:55:ab:cd");
+	fleet_on_event(&e, f);
+	assert_null(fleet_current(f, "5555abcd"));
+	struct jbuf j;
+	jb_init(&j, 1 << 16);
+	fleet_json_clients(f, &j);
+	assert_non_null(strstr(j.p, "\"contested\":\"DISCOVER from MAC 02:00:00:00:00:00"));
+	jb_free(&j);
+	fleet_free(f);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(t_pi3bplus),     cmocka_unit_test(t_pi4),
+		cmocka_unit_test(t_pi3bplus),     cmocka_unit_test(t_pi4),   cmocka_unit_test(t_not_a_boot),
 		cmocka_unit_test(t_pi5),          cmocka_unit_test(t_stall_each_step),
 		cmocka_unit_test(t_failures),     cmocka_unit_test(t_bounded_boots),
 		cmocka_unit_test(t_attribution),  cmocka_unit_test(t_classify),
