@@ -53,24 +53,50 @@ int tftp_path_clean(const char *in, char *out, size_t cap)
 	return 0;
 }
 
+/* Reopen an O_PATH fd for reading. /proc/self/fd/N names the very object
+ * the O_PATH fd refers to (no new path walk), so what was checked is what
+ * is opened, even if the name is replaced meanwhile. */
+static int reopen_for_read(int pfd, const struct stat *want)
+{
+	char p[40];
+	struct stat st;
+	snprintf(p, sizeof(p), "/proc/self/fd/%d", pfd);
+	int fd = open(p, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+	if (fd < 0)
+		return -EIO;
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_ino != want->st_ino ||
+	    st.st_dev != want->st_dev) {
+		close(fd);
+		return -EIO;
+	}
+	return fd;
+}
+
+/* Look rel up beneath dirfd without opening it (O_PATH: no open() of a
+ * device, no blocking on a FIFO), check that it is a regular file, and
+ * only then open it for reading. Symlinks are followed only while they
+ * stay beneath dirfd; the type checked is that of the final target. */
 static int open_beneath(int dirfd, const char *rel)
 {
 	struct open_how how;
-	memset(&how, 0, sizeof(how));
-	how.flags = O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK;
-	how.resolve = RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS | RESOLVE_NO_XDEV;
-	long fd = syscall(SYS_openat2, dirfd, rel, &how, sizeof(how));
-	if (fd < 0)
-		return errno == EXDEV || errno == ELOOP ? -EACCES : -errno;
 	struct stat st;
-	if (fstat((int)fd, &st) < 0 || !S_ISREG(st.st_mode)) {
-		int e = S_ISDIR(st.st_mode) ? -ENOENT : -EACCES;
-		close((int)fd);
-		return e;
-	}
-	/* O_NONBLOCK only served to not hang on a FIFO; reads of a regular
-	 * file ignore it. */
-	return (int)fd;
+	memset(&how, 0, sizeof(how));
+	how.flags = O_PATH | O_CLOEXEC;
+	how.resolve = RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS | RESOLVE_NO_XDEV;
+	long pfd = syscall(SYS_openat2, dirfd, rel, &how, sizeof(how));
+	if (pfd < 0)
+		return errno == EXDEV || errno == ELOOP ? -EACCES : -errno;
+	int r;
+	if (fstat((int)pfd, &st) < 0)
+		r = -EIO;
+	else if (S_ISDIR(st.st_mode))
+		r = -ENOENT; /* "overlays" is not a file */
+	else if (!S_ISREG(st.st_mode))
+		r = -EPERM;  /* device node, FIFO, socket: never opened */
+	else
+		r = reopen_for_read((int)pfd, &st);
+	close((int)pfd);
+	return r;
 }
 
 size_t tftp_read_all(int fd, uint8_t *buf, size_t n)
@@ -94,13 +120,18 @@ static bool ends_with(const char *s, const char *suffix)
 }
 
 /* Placeholders are expanded in text files only: a kernel image could hold
- * the bytes "${id}" by chance and must go out untouched. */
-static int maybe_expand(struct tftp_open *o, const char *name, const struct tftp_vars *vars)
+ * the bytes "${id}" by chance and must go out untouched. Expanded text is
+ * counted against the server's budget (fs->blob_used): a storm of requests
+ * for a large .txt full of placeholders cannot hold unbounded memory. */
+static int maybe_expand(struct tftp_fs *fs, struct tftp_open *o, const char *name,
+			const struct tftp_vars *vars)
 {
-	struct stat st;
-	if (!ends_with(name, ".txt") || fstat(o->fd, &st) < 0 || st.st_size > (off_t)TFTP_EXPAND_MAX)
+	if (!ends_with(name, ".txt") || o->size > TFTP_EXPAND_MAX)
 		return 0;
-	size_t n = (size_t)st.st_size;
+	size_t n = (size_t)o->size;
+	size_t max = fs->blob_max ? fs->blob_max : TFTP_BLOB_TOTAL_MAX;
+	if (fs->blob_used + n > max)
+		return -EBUSY;
 	uint8_t *raw = malloc(n ? n : 1);
 	if (!raw)
 		return -ENOMEM;
@@ -115,14 +146,22 @@ static int maybe_expand(struct tftp_open *o, const char *name, const struct tftp
 	free(raw);
 	if (r < 0)
 		return r;
+	if (fs->blob_used + outlen > max) {
+		free(out);
+		return -EBUSY;
+	}
 	close(o->fd);
 	o->fd = -1;
 	o->blob = out;
 	o->size = outlen;
+	o->blob_acct = &fs->blob_used;
+	o->blob_cost = outlen;
+	fs->blob_used += outlen;
 	return 0;
 }
 
-static int finish_open(struct tftp_open *o, int fd, const char *name, const struct tftp_vars *vars)
+static int finish_open(struct tftp_fs *fs, struct tftp_open *o, int fd, const char *name,
+		       const struct tftp_vars *vars)
 {
 	struct stat st;
 	o->fd = fd;
@@ -132,73 +171,113 @@ static int finish_open(struct tftp_open *o, int fd, const char *name, const stru
 		return -EIO;
 	}
 	o->size = (uint64_t)st.st_size;
-	int r = maybe_expand(o, name, vars);
+	int r = maybe_expand(fs, o, name, vars);
 	if (r < 0)
 		tftp_open_release(o);
 	return r;
 }
 
-int tftp_fs_open(int boot_fd, int clients_fd, const char *clean, uint32_t addr,
-		 const struct tftp_hooks *hooks, struct tftp_vars *vars, struct tftp_open *ret)
+/* clients/<id>/boot is often its own mount (the overlay that `pinetboot
+ * add` sets up) and is writable by that Pi over NFS, so step into it with
+ * O_NOFOLLOW (neither <id> nor boot may be a symlink) and resolve the rest
+ * beneath it: RESOLVE_NO_XDEV must not stop at the mount point. */
+static int open_client_file(int clients_fd, const char *id, const char *rest)
 {
-	memset(ret, 0, sizeof(*ret));
-	ret->fd = -1;
-	const char *slash = strchr(clean, '/');
-	if (slash && (size_t)(slash - clean) < 18) {
-		char first[18], id[18];
-		memcpy(first, clean, (size_t)(slash - clean));
-		first[slash - clean] = '\0';
-		if (pi_id_normalise(first, id) == 0) {
-			const char *rest = slash + 1;
-			enum tftp_auth a = hooks && hooks->authorize ?
-				hooks->authorize(hooks->ctx, id, addr, vars) : TFTP_AUTH_UNKNOWN;
-			/* An unregistered prefix answers "not found": the Pi then
-			 * clears its prefix and asks for the shared files, which is
-			 * what the firmware expects (protocol reference 3.2). */
-			if (a == TFTP_AUTH_UNKNOWN)
-				return -ENOENT;
-			if (a == TFTP_AUTH_DENIED)
-				return -EACCES;
-			snprintf(ret->id, sizeof(ret->id), "%s", id);
-			/* clients/<id>/boot is often its own mount (the overlay that
-			 * `pinetboot add` sets up), so step into it first and resolve
-			 * the rest beneath it: RESOLVE_NO_XDEV must not stop at the
-			 * mount point, and no component we open here may be a symlink. */
-			int fd = -ENOENT;
-			int idfd = openat(clients_fd, id, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-			int bootfd = idfd < 0 ? -1 :
-				openat(idfd, "boot", O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-			if (idfd >= 0)
-				close(idfd);
-			if (bootfd >= 0) {
-				fd = open_beneath(bootfd, rest);
-				close(bootfd);
-			}
-			if (fd >= 0) {
-				ret->per_client = true;
-				return finish_open(ret, fd, rest, vars);
-			}
-			if (fd != -ENOENT && fd != -ENOTDIR)
-				return fd;
-			fd = open_beneath(boot_fd, rest);
-			if (fd < 0)
-				return fd == -ENOTDIR ? -ENOENT : fd;
-			return finish_open(ret, fd, rest, vars);
-		}
-	}
-	if (hooks && hooks->vars_for_addr)
-		hooks->vars_for_addr(hooks->ctx, addr, vars);
-	int fd = open_beneath(boot_fd, clean);
+	if (clients_fd < 0)
+		return -ENOENT;
+	/* Missing: fall back to the shared files. A symlink or anything
+	 * else in their place: refused, never followed. */
+	int idfd = openat(clients_fd, id, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (idfd < 0)
+		return errno == ENOENT ? -ENOENT : -EACCES;
+	int bootfd = openat(idfd, "boot", O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	int e = errno;
+	close(idfd);
+	if (bootfd < 0)
+		return e == ENOENT ? -ENOENT : -EACCES;
+	int fd = open_beneath(bootfd, rest);
+	close(bootfd);
+	return fd;
+}
+
+static int open_shared(struct tftp_fs *fs, const char *rest, const struct tftp_vars *vars,
+		       struct tftp_open *ret)
+{
+	int fd = open_beneath(fs->boot_fd, rest);
 	if (fd < 0)
 		return fd == -ENOTDIR ? -ENOENT : fd;
-	return finish_open(ret, fd, clean, vars);
+	return finish_open(fs, ret, fd, rest, vars);
+}
+
+/* The chain of a known Pi: clients/<id>/boot/<rest>, then boot/<rest>.
+ * Anything but "not there" in the Pi's own dir (a device node, an escaping
+ * symlink) is an answer, not a reason to fall back. */
+static int open_chain(struct tftp_fs *fs, const char *id, const char *rest,
+		      const struct tftp_vars *vars, struct tftp_open *ret)
+{
+	snprintf(ret->id, sizeof(ret->id), "%s", id);
+	int fd = open_client_file(fs->clients_fd, id, rest);
+	if (fd >= 0) {
+		ret->per_client = true;
+		return finish_open(fs, ret, fd, rest, vars);
+	}
+	if (fd != -ENOENT && fd != -ENOTDIR)
+		return fd;
+	return open_shared(fs, rest, vars, ret);
+}
+
+/* "<id>/<rest>" with a well-formed id: 1 and the normalised id, else 0. */
+static int split_prefix(const char *clean, char id[18], const char **rest)
+{
+	const char *slash = strchr(clean, '/');
+	char first[18];
+	if (!slash || (size_t)(slash - clean) >= sizeof(first))
+		return 0;
+	memcpy(first, clean, (size_t)(slash - clean));
+	first[slash - clean] = '\0';
+	if (pi_id_normalise(first, id) != 0)
+		return 0;
+	*rest = slash + 1;
+	return 1;
+}
+
+int tftp_fs_open(struct tftp_fs *fs, const char *clean, uint32_t addr,
+		 struct tftp_vars *vars, struct tftp_open *ret)
+{
+	const struct tftp_hooks *h = &fs->hooks;
+	char id[18];
+	const char *rest;
+	memset(ret, 0, sizeof(*ret));
+	ret->fd = -1;
+	if (split_prefix(clean, id, &rest)) {
+		enum tftp_auth a = h->authorize ? h->authorize(h->ctx, id, addr, vars) : TFTP_AUTH_UNKNOWN;
+		/* An unregistered prefix answers "not found": the Pi then
+		 * clears its prefix and asks for the shared files, which is
+		 * what the firmware expects (protocol reference 3.2). */
+		if (a == TFTP_AUTH_UNKNOWN)
+			return -ENOENT;
+		if (a == TFTP_AUTH_DENIED)
+			return -EACCES;
+		return open_chain(fs, id, rest, vars, ret);
+	}
+	if (h->vars_for_addr)
+		h->vars_for_addr(h->ctx, addr, vars);
+	/* No prefix, but the address is a registered Pi's (it got its boot
+	 * answer, or is its fixed address): that Pi's chain, so a Pi 3B ROM
+	 * or a Pi that cleared its prefix still gets its own files. */
+	if (vars->id[0] && pi_id_normalise(vars->id, id) == 0)
+		return open_chain(fs, id, clean, vars, ret);
+	return open_shared(fs, clean, vars, ret);
 }
 
 void tftp_open_release(struct tftp_open *o)
 {
 	if (o->fd >= 0)
 		close(o->fd);
+	if (o->blob_acct)
+		*o->blob_acct -= o->blob_cost;
 	free(o->blob);
+	o->blob_acct = NULL;
 	o->fd = -1;
 	o->blob = NULL;
 }

@@ -1,11 +1,15 @@
 /* tftp_fs.h - mapping a TFTP file name onto the data directory.
  *
  * "<id>/<file>" of a registered Pi -> clients/<id>/boot/<file>, falling
- * back to boot/<file>; anything else -> boot/<file>. Names are cleaned
- * first (no "..", no control characters, no backslashes; leading and
- * doubled slashes, which the Pi 5 sends, are folded), then opened beneath
- * a directory fd with openat2(RESOLVE_BENEATH) so symlinks cannot leave it.
- * Only regular files are served. */
+ * back to boot/<file>. A name without a prefix from an address the daemon
+ * knows belongs to a registered Pi (vars_for_addr fills vars->id) takes the
+ * same chain; anything else -> boot/<file>. Names are cleaned first (no
+ * "..", no control characters, no backslashes; leading and doubled slashes,
+ * which the Pi 5 sends, are folded), then looked up beneath a directory fd
+ * with openat2(O_PATH, RESOLVE_BENEATH) so symlinks cannot leave it. The
+ * type is checked on that O_PATH fd and only a regular file is then opened
+ * for reading (through /proc/self/fd): a device node or FIFO a Pi planted
+ * in its NFS-writable boot dir is never opened. */
 #ifndef PINETBOOT_TFTP_FS_H
 #define PINETBOOT_TFTP_FS_H
 
@@ -33,6 +37,15 @@ struct tftp_hooks {
 };
 
 #define TFTP_EXPAND_MAX (256u * 1024u) /* .txt files larger than this are sent verbatim */
+#define TFTP_BLOB_TOTAL_MAX (32u * 1024u * 1024u) /* expanded text held at once, per server */
+
+/* Where files are looked up, and the memory budget of expanded text. */
+struct tftp_fs {
+	int boot_fd, clients_fd;     /* DATA/boot and DATA/clients (O_PATH is fine), -1 if absent */
+	struct tftp_hooks hooks;
+	size_t blob_used;            /* bytes of expanded text held by open files */
+	size_t blob_max;             /* cap on blob_used; 0 = TFTP_BLOB_TOTAL_MAX */
+};
 
 /* Clean a requested name into out. Returns 0, -EINVAL (empty, too long,
  * control character, backslash) or -EACCES ("..", escaping). */
@@ -43,14 +56,18 @@ struct tftp_open {
 	uint8_t *blob;       /* expanded content (malloc'd), or NULL */
 	uint64_t size;
 	bool per_client;     /* served from clients/<id>/boot */
-	char id[18];         /* client id if the name had a registered prefix */
+	char id[18];         /* client id (name prefix or the address's Pi), or "" */
+	size_t *blob_acct;   /* budget the blob is counted in (tftp_fs.blob_used) */
+	size_t blob_cost;    /* bytes counted there */
 };
 
 /* Open cleaned name for a client at addr. Returns 0 or a negative errno:
  * -ENOENT (not found, or prefix of an unregistered id), -EACCES (denied,
- * escapes, not a regular file), -ENOMEM. vars->server must be set. */
-int tftp_fs_open(int boot_fd, int clients_fd, const char *clean, uint32_t addr,
-		 const struct tftp_hooks *hooks, struct tftp_vars *vars, struct tftp_open *ret);
+ * escapes), -EPERM (not a regular file: device node, FIFO, socket),
+ * -EBUSY (the expanded-text budget is spent, try
+ * again later), -ENOMEM, -EIO. vars->server must be set. */
+int tftp_fs_open(struct tftp_fs *fs, const char *clean, uint32_t addr,
+		 struct tftp_vars *vars, struct tftp_open *ret);
 void tftp_open_release(struct tftp_open *o);
 
 /* Expand ${server} ${id} ${serial} ${mac} ${name} in in[0..n). Unknown

@@ -464,6 +464,32 @@ size_t tftp_netascii_encode(const uint8_t *src, size_t n, uint8_t *dst, size_t d
 	return need;
 }
 
+size_t tftp_netascii_step(struct tftp_netascii *st, const uint8_t *src, size_t n, size_t *used,
+			  uint8_t *dst, size_t cap)
+{
+	size_t i = 0, w = 0;
+
+	while (w < cap) {
+		if (st->owed) {
+			dst[w++] = st->byte;
+			st->owed = false;
+			continue;
+		}
+		if (i == n)
+			break;
+		uint8_t c = src[i++];
+		if (c == '\n' || c == '\r') {
+			dst[w++] = '\r';
+			st->owed = true;
+			st->byte = c == '\n' ? '\n' : '\0';
+		} else {
+			dst[w++] = c;
+		}
+	}
+	*used = i;
+	return w;
+}
+
 int tftp_opts_str(const struct tftp_opts *o, char *buf, size_t cap)
 {
 	struct wr w;

@@ -102,6 +102,21 @@ const char *tftp_mode_name(enum tftp_mode m);
  * dst may be NULL when dstcap is 0 (size query). */
 size_t tftp_netascii_encode(const uint8_t *src, size_t n, uint8_t *dst, size_t dstcap);
 
+/* The same conversion as a stream, for a sender that converts block by
+ * block with a bounded buffer. The state carries the second byte of a
+ * pair that did not fit (zeroed = nothing owed). */
+struct tftp_netascii {
+	bool owed;
+	uint8_t byte;
+};
+/* Emit the owed byte, then convert src[0..n) while dst[0..cap) has room.
+ * Returns the bytes written; *used says how many of src were consumed (a
+ * pair that fits only by half consumes its source byte and owes the rest).
+ * Feeding a stream in any pieces gives the same output as one call of
+ * tftp_netascii_encode; with n == 0 it only pays what is owed. */
+size_t tftp_netascii_step(struct tftp_netascii *st, const uint8_t *src, size_t n, size_t *used,
+			  uint8_t *dst, size_t cap);
+
 /* Format the has_* options of o for a log line, e.g. "blksize=1468 tsize=0"
  * (RFC names, fixed order, "" when none). buf is always NUL terminated when
  * cap > 0. Returns the string length, or -ENOBUFS if it did not fit (buf

@@ -4,9 +4,8 @@
  * shared, unconnected data socket, keyed by the client's (address, port).
  * A client sees an ordinary new server TID (a port other than 69); sharing
  * it lets one recvmmsg/sendmmsg pair serve a whole storm of Pis. File data
- * is read with pread into a small per-transfer chunk (page-cache friendly,
- * bounded memory, no mmap that a concurrent truncate could turn into
- * SIGBUS). Retransmission uses an adaptive timeout (RFC 6298 style, Karn's
+ * comes block by block from a tftp_stream (a bounded per-transfer chunk,
+ * netascii converted on the fly). Retransmission uses an adaptive timeout (RFC 6298 style, Karn's
  * rule) and duplicate ACKs never trigger sends (Sorcerer's Apprentice,
  * RFC 1123 4.2.3.1). */
 #include "tftp/tftp_server.h"
@@ -23,13 +22,13 @@
 #include "core/events.h"
 #include "core/log.h"
 #include "tftp/tftp_proto.h"
+#include "tftp/tftp_stream.h"
 
 #define BATCH 64
 #define ARENA_SIZE (512u * 1024u)
 #define HASH_SIZE 4096u
 #define CHUNK_MIN (16u * 1024u)
 #define CHUNK_MAX (1024u * 1024u)
-#define NETASCII_MAX (16u * 1024u * 1024u)
 #define RTO_INITIAL_US 200000u
 #define RTO_MAX_US 2000000u
 #define REQ_BUF 1500u
@@ -44,11 +43,8 @@ struct xfer {
 	uint16_t blksize, window;
 	bool oack;
 	bool quiet;              /* expected probe: log at debug only */
-	uint64_t nblocks;        /* blocks in the file (the last may be empty) */
 	uint64_t acked, sent;    /* absolute block numbers */
-	uint8_t *chunk;
-	size_t chunk_cap, chunk_len;
-	uint64_t chunk_off;
+	struct tftp_stream st;   /* the blocks of src */
 	uint64_t deadline_us, rto_us, last_progress_us, start_us;
 	uint64_t timed_block, timed_at_us;
 	bool timing;
@@ -75,10 +71,10 @@ struct out_batch {
 
 struct tftp_server {
 	struct ev_loop *loop;
-	int listen_fd, data_fd, boot_fd, clients_fd;
+	int listen_fd, data_fd;
+	struct tftp_fs fs;       /* boot/clients dirs, hooks, expanded-text budget */
 	const struct net_ifaces *ifs;
 	struct tftp_limits lim;
-	struct tftp_hooks hooks;
 	struct tftp_stats stats;
 	struct xfer *hash[HASH_SIZE];
 	struct xfer *head;
@@ -219,8 +215,8 @@ static void xfer_unlink(struct tftp_server *s, struct xfer *x)
 static void xfer_free(struct tftp_server *s, struct xfer *x)
 {
 	xfer_unlink(s, x);
+	tftp_stream_free(&x->st);
 	tftp_open_release(&x->src);
-	free(x->chunk);
 	free(x);
 }
 
@@ -230,58 +226,19 @@ static void xfer_done(struct tftp_server *s, struct xfer *x)
 	uint64_t ms = (now_us() - x->start_us) / 1000u;
 	peer_str(&x->peer, p, sizeof(p));
 	log_escape(esc, sizeof(esc), x->name, strlen(x->name));
+	uint64_t size = tftp_stream_size(&x->st);
 	if (x->quiet)
 		log_debug("tftp", "%s%s%s sent %s (%llu bytes, %llu ms, %u retransmits)", p,
-			  x->id[0] ? " " : "", x->id, esc, (unsigned long long)x->src.size,
+			  x->id[0] ? " " : "", x->id, esc, (unsigned long long)size,
 			  (unsigned long long)ms, x->retransmits);
 	else
 		log_info("tftp", "%s%s%s sent %s (%llu bytes, %llu ms, %u retransmits)", p,
-			 x->id[0] ? " " : "", x->id, esc, (unsigned long long)x->src.size,
+			 x->id[0] ? " " : "", x->id, esc, (unsigned long long)size,
 			 (unsigned long long)ms, x->retransmits);
 	s->stats.transfers_ok++;
-	emit(s, BEV_TFTP_DONE, x->id, x->peer.sin_addr.s_addr, x->name, x->src.size, now_us() - x->start_us,
+	emit(s, BEV_TFTP_DONE, x->id, x->peer.sin_addr.s_addr, x->name, size, now_us() - x->start_us,
 	     false, NULL);
 	xfer_free(s, x);
-}
-
-/* Make block b's payload available; returns its length or -1. */
-static ssize_t block_data(struct xfer *x, uint64_t b, const uint8_t **ret)
-{
-	uint64_t off = (b - 1) * x->blksize;
-	if (off > x->src.size)
-		return -1;
-	size_t len = x->src.size - off < x->blksize ? (size_t)(x->src.size - off) : x->blksize;
-	if (x->src.blob) {
-		*ret = x->src.blob + off;
-		return (ssize_t)len;
-	}
-	if (len == 0) {
-		*ret = NULL;
-		return 0;
-	}
-	if (off < x->chunk_off || off + len > x->chunk_off + x->chunk_len) {
-		if (!x->chunk) {
-			x->chunk = malloc(x->chunk_cap);
-			if (!x->chunk)
-				return -1;
-		}
-		size_t want = x->src.size - off < x->chunk_cap ? (size_t)(x->src.size - off) : x->chunk_cap;
-		size_t got = 0;
-		while (got < want) {
-			ssize_t r = pread(x->src.fd, x->chunk + got, want - got, (off_t)(off + got));
-			if (r < 0 && errno == EINTR)
-				continue;
-			if (r <= 0)
-				break;
-			got += (size_t)r;
-		}
-		x->chunk_off = off;
-		x->chunk_len = got;
-		if (got < len)
-			return -1; /* file shrank under us */
-	}
-	*ret = x->chunk + (off - x->chunk_off);
-	return (ssize_t)len;
 }
 
 static void xfer_arm(struct tftp_server *s, struct xfer *x);
@@ -312,9 +269,10 @@ static void xfer_fail(struct tftp_server *s, struct xfer *x, uint16_t code, cons
  * transfer had to be aborted. */
 static bool send_blocks(struct tftp_server *s, struct xfer *x, uint64_t from, uint64_t to)
 {
-	for (uint64_t b = from; b <= to; b++) {
+	/* A netascii stream learns its last block while converting: stop there. */
+	for (uint64_t b = from; b <= to && b <= tftp_stream_nblocks(&x->st); b++) {
 		const uint8_t *payload;
-		ssize_t n = block_data(x, b, &payload);
+		ssize_t n = tftp_stream_block(&x->st, b, x->acked + 1, &payload);
 		if (n < 0) {
 			xfer_fail(s, x, TFTP_EUNDEF, "file changed or unreadable during transfer", false);
 			return false;
@@ -324,6 +282,9 @@ static bool send_blocks(struct tftp_server *s, struct xfer *x, uint64_t from, ui
 		queue_pkt(s, &x->peer, x->local_addr, x->ifindex, hdr, 4, payload, (size_t)n);
 		s->stats.bytes_sent += (uint64_t)n;
 	}
+	uint64_t last = tftp_stream_nblocks(&x->st);
+	if (to > last)
+		to = last;
 	if (to > x->sent)
 		x->sent = to;
 	return true;
@@ -331,8 +292,8 @@ static bool send_blocks(struct tftp_server *s, struct xfer *x, uint64_t from, ui
 
 static uint64_t window_end(const struct xfer *x)
 {
-	uint64_t end = x->acked + x->window;
-	return end > x->nblocks ? x->nblocks : end;
+	uint64_t end = x->acked + x->window, last = tftp_stream_nblocks(&x->st);
+	return end > last ? last : end;
 }
 
 static void send_oack(struct tftp_server *s, struct xfer *x, const struct tftp_opts *o)
@@ -436,7 +397,7 @@ static void on_ack(struct tftp_server *s, struct xfer *x, uint16_t wire)
 		if (x->timing && abs >= x->timed_block)
 			rtt_sample(s, x, now);
 		x->acked = abs;
-		if (x->acked == x->nblocks) {
+		if (x->acked == tftp_stream_nblocks(&x->st)) {
 			xfer_done(s, x);
 			return;
 		}
@@ -521,32 +482,174 @@ static unsigned count_for_addr(const struct tftp_server *s, uint32_t addr)
 	return n;
 }
 
-static int to_netascii(struct tftp_open *o)
+/* A request the server cannot serve from this file: count, log, answer. */
+static void refuse_open(struct tftp_server *s, const struct sockaddr_in *from, uint32_t local,
+			int ifindex, const char *clean, const char *name, const char *id, int r)
 {
-	if (o->size > NETASCII_MAX)
-		return -EFBIG;
-	size_t n = (size_t)o->size;
-	uint8_t *raw = o->blob;
-	if (!raw) {
-		raw = malloc(n ? n : 1);
-		if (!raw)
-			return -ENOMEM;
-		n = tftp_read_all(o->fd, raw, n);
+	char p[32], esc[300];
+	peer_str(from, p, sizeof(p));
+	log_escape(esc, sizeof(esc), name, strlen(name));
+	if (r == -ENOENT) {
+		s->stats.not_found++;
+		bool expected = tftp_expected_missing(clean);
+		if (expected)
+			log_debug("tftp", "%s: %s not found", p, esc);
+		else
+			log_info("tftp", "%s: %s not found", p, esc);
+		char detail[200];
+		snprintf(detail, sizeof(detail), "%.140s not found in boot dir", clean);
+		emit(s, BEV_TFTP_NOT_FOUND, id, from->sin_addr.s_addr, clean, 0, 0, expected, detail);
+		queue_error(s, from, local, ifindex, TFTP_ENOTFOUND, NULL);
+		return;
 	}
-	size_t need = tftp_netascii_encode(raw, n, NULL, 0);
-	uint8_t *out = malloc(need ? need : 1);
-	if (!out) {
-		if (raw != o->blob)
-			free(raw);
-		return -ENOMEM;
+	if (r == -EBUSY) {
+		log_warn("tftp", "%s: refused %s: expanded text files use %zu bytes (budget), retry later",
+			 p, esc, s->fs.blob_used);
+		queue_error(s, from, local, ifindex, TFTP_EUNDEF, "server busy, retry");
+		return;
 	}
-	tftp_netascii_encode(raw, n, out, need);
-	if (raw != o->blob)
-		free(raw);
-	tftp_open_release(o);
-	o->blob = out;
-	o->size = need;
-	return 0;
+	s->stats.denied++;
+	const char *why = r == -EACCES ? "outside the served directories or not allowed for this address" :
+			  r == -EPERM ? "not a regular file (device node, FIFO or socket): not opened" :
+			  r == -EINVAL ? "invalid file name" : strerror(-r);
+	emit(s, BEV_TFTP_FAILED, id, from->sin_addr.s_addr, name, 0, 0, false,
+	     r == -EACCES ? "TFTP request refused (not allowed for this address)" :
+	     r == -EPERM ? "TFTP request refused (not a regular file)" : "TFTP request refused");
+	log_warn("tftp", "%s: refused %s: %s", p, esc, why);
+	bool access = r == -EINVAL || r == -EACCES || r == -EPERM;
+	queue_error(s, from, local, ifindex, access ? TFTP_EACCESS : TFTP_EUNDEF,
+		    r == -EPERM ? "not a regular file" : access ? NULL : "cannot read file");
+}
+
+/* Parse and vet a request; false when it was answered (or dropped) here. */
+static bool accept_request(struct tftp_server *s, const uint8_t *buf, size_t len,
+			   const struct sockaddr_in *from, uint32_t local, int ifindex,
+			   struct tftp_req *req)
+{
+	char p[32], esc[300];
+	peer_str(from, p, sizeof(p));
+	int r = tftp_parse_request(buf, len, req);
+	if (r < 0) {
+		log_info("tftp", "%s: ignoring malformed request (%s)", p, strerror(-r));
+		queue_error(s, from, local, ifindex, r == -EPROTONOSUPPORT ? TFTP_EUNDEF : TFTP_EBADOP,
+			    r == -EPROTONOSUPPORT ? "unsupported transfer mode" :
+			    r == -ENAMETOOLONG ? "file name too long" : "malformed request");
+		return false;
+	}
+	log_escape(esc, sizeof(esc), req->filename, strlen(req->filename));
+	if (req->opcode == TFTP_WRQ) {
+		log_info("tftp", "%s: refused write request for %s (read-only server)", p, esc);
+		queue_error(s, from, local, ifindex, TFTP_EACCESS, "read-only server");
+		s->stats.denied++;
+		return false;
+	}
+	if (req->mode == TFTP_MODE_MAIL) {
+		queue_error(s, from, local, ifindex, TFTP_EBADOP, "mail mode is not supported");
+		return false;
+	}
+	struct xfer *old = xfer_find(s, from);
+	if (old) {
+		/* The same client port asking again: its first packet from us
+		 * was lost. Resend by rewinding; a transfer that already made
+		 * progress is replaced by the new request. */
+		if (strcmp(old->name, req->filename) == 0 && (old->oack || old->acked == 0))
+			return false; /* the retransmit timer resends the first packet */
+		xfer_free(s, old);
+	}
+	if (s->stats.active >= s->lim.max_transfers) {
+		log_warn("tftp", "%s: refused %s: %u transfers in flight (max-transfers)", p, esc,
+			 s->stats.active);
+		queue_error(s, from, local, ifindex, TFTP_EUNDEF, "server busy, retry");
+		return false;
+	}
+	if (count_for_addr(s, from->sin_addr.s_addr) >= s->lim.max_per_client) {
+		log_warn("tftp", "%s: refused %s: too many transfers from this client", p, esc);
+		queue_error(s, from, local, ifindex, TFTP_EUNDEF, "too many transfers from this client");
+		return false;
+	}
+	return true;
+}
+
+/* RFC 2347: answer only the options we accept, with our values; set up
+ * the transfer's block size, window, timer and stream to match. */
+static void negotiate(struct tftp_server *s, struct xfer *x, const struct net_iface *ifc,
+		      const struct tftp_req *req, struct tftp_opts *o)
+{
+	bool netascii = req->mode == TFTP_MODE_NETASCII;
+	memset(o, 0, sizeof(*o));
+	if (req->opts.has_blksize) {
+		unsigned mtu_max = ifc->mtu > 60 ? (unsigned)ifc->mtu - 32u : 512u; /* IP 20 + UDP 8 + TFTP 4 */
+		unsigned b = req->opts.blksize;
+		if (b > s->lim.max_blksize)
+			b = s->lim.max_blksize;
+		if (b > mtu_max)
+			b = mtu_max;
+		o->has_blksize = true;
+		o->blksize = (uint16_t)b;
+		x->blksize = (uint16_t)b;
+	}
+	/* RFC 2349 defines tsize as the size of the file; a netascii stream
+	 * is longer, and its length is known only once converted. Like
+	 * tftp-hpa, netascii transfers do not acknowledge tsize. */
+	if (req->opts.has_tsize && !netascii) {
+		o->has_tsize = true;
+		o->tsize = x->src.size;
+	}
+	if (req->opts.has_timeout) {
+		o->has_timeout = true;
+		o->timeout = req->opts.timeout;
+		x->fixed_rto_us = (uint64_t)req->opts.timeout * 1000000u;
+	}
+	if (req->opts.has_windowsize) {
+		unsigned w = req->opts.windowsize;
+		if (w > s->lim.max_window)
+			w = s->lim.max_window;
+		/* A netascii stream cannot seek back: the whole window must
+		 * fit its chunk. */
+		if (netascii && w > CHUNK_MAX / x->blksize)
+			w = CHUNK_MAX / x->blksize;
+		o->has_windowsize = true;
+		o->windowsize = (uint16_t)(w ? w : 1);
+		x->window = o->windowsize;
+	}
+	size_t cap = (size_t)x->blksize * x->window;
+	if (cap < CHUNK_MIN)
+		cap = (CHUNK_MIN / x->blksize + 1) * x->blksize;
+	if (cap > CHUNK_MAX && !netascii)
+		cap = CHUNK_MAX;
+	tftp_stream_init(&x->st, &x->src, netascii, x->blksize, cap);
+}
+
+static void xfer_insert(struct tftp_server *s, struct xfer *x)
+{
+	unsigned h = hash_peer(&x->peer);
+	x->hnext = s->hash[h];
+	s->hash[h] = x;
+	x->next = s->head;
+	if (s->head)
+		s->head->prev = x;
+	s->head = x;
+	s->stats.active++;
+	if (s->stats.active > s->stats.peak_active)
+		s->stats.peak_active = s->stats.active;
+}
+
+/* First packet of a transfer: the OACK, or block 1 when no option was granted. */
+static void xfer_start(struct tftp_server *s, struct xfer *x, const struct tftp_opts *o)
+{
+	x->timing = true;
+	x->timed_at_us = x->start_us;
+	if (o->has_blksize || o->has_tsize || o->has_timeout || o->has_windowsize) {
+		x->oack = true;
+		x->granted = *o;
+		send_oack(s, x, o);
+		x->timed_block = 0;
+	} else {
+		x->timed_block = 1;
+		if (!send_blocks(s, x, 1, window_end(x)))
+			return;
+	}
+	xfer_arm(s, x);
 }
 
 static void on_request(struct tftp_server *s, const uint8_t *buf, size_t len,
@@ -562,84 +665,23 @@ static void on_request(struct tftp_server *s, const uint8_t *buf, size_t len,
 	uint32_t local = pi->local_addr ? pi->local_addr : ifc->addr;
 	s->stats.requests++;
 	struct tftp_req req;
-	int r = tftp_parse_request(buf, len, &req);
-	if (r < 0) {
-		log_info("tftp", "%s: ignoring malformed request (%s)", p, strerror(-r));
-		queue_error(s, from, local, pi->ifindex, r == -EPROTONOSUPPORT ? TFTP_EUNDEF : TFTP_EBADOP,
-			    r == -EPROTONOSUPPORT ? "unsupported transfer mode" :
-			    r == -ENAMETOOLONG ? "file name too long" : "malformed request");
+	if (!accept_request(s, buf, len, from, local, pi->ifindex, &req))
 		return;
-	}
-	log_escape(esc, sizeof(esc), req.filename, strlen(req.filename));
-	if (req.opcode == TFTP_WRQ) {
-		log_info("tftp", "%s: refused write request for %s (read-only server)", p, esc);
-		queue_error(s, from, local, pi->ifindex, TFTP_EACCESS, "read-only server");
-		s->stats.denied++;
-		return;
-	}
-	if (req.mode == TFTP_MODE_MAIL) {
-		queue_error(s, from, local, pi->ifindex, TFTP_EBADOP, "mail mode is not supported");
-		return;
-	}
-	struct xfer *old = xfer_find(s, from);
-	if (old) {
-		/* The same client port asking again: its first packet from us
-		 * was lost. Resend by rewinding; a transfer that already made
-		 * progress is replaced by the new request. */
-		if (strcmp(old->name, req.filename) == 0 && (old->oack || old->acked == 0))
-			return; /* the retransmit timer resends the first packet */
-		xfer_free(s, old);
-	}
-	if (s->stats.active >= s->lim.max_transfers) {
-		log_warn("tftp", "%s: refused %s: %u transfers in flight (max-transfers)", p, esc,
-			 s->stats.active);
-		queue_error(s, from, local, pi->ifindex, TFTP_EUNDEF, "server busy, retry");
-		return;
-	}
-	if (count_for_addr(s, from->sin_addr.s_addr) >= s->lim.max_per_client) {
-		log_warn("tftp", "%s: refused %s: too many transfers from this client", p, esc);
-		queue_error(s, from, local, pi->ifindex, TFTP_EUNDEF, "too many transfers from this client");
-		return;
-	}
-	char clean[TFTP_FILENAME_MAX + 1];
-	r = tftp_path_clean(req.filename, clean, sizeof(clean));
+	char clean[TFTP_FILENAME_MAX + 1] = "";
 	struct tftp_vars vars;
 	struct tftp_open src;
 	memset(&vars, 0, sizeof(vars));
 	memset(&src, 0, sizeof(src));
 	src.fd = -1;
 	net_ntoa(local, vars.server);
+	int r = tftp_path_clean(req.filename, clean, sizeof(clean));
 	if (r == 0)
-		r = tftp_fs_open(s->boot_fd, s->clients_fd, clean, from->sin_addr.s_addr, &s->hooks, &vars, &src);
-	if (r == 0 && req.mode == TFTP_MODE_NETASCII)
-		r = to_netascii(&src);
+		r = tftp_fs_open(&s->fs, clean, from->sin_addr.s_addr, &vars, &src);
 	if (r < 0) {
-		if (r == -ENOENT) {
-			s->stats.not_found++;
-			bool expected = tftp_expected_missing(clean);
-			if (expected)
-				log_debug("tftp", "%s: %s not found", p, esc);
-			else
-				log_info("tftp", "%s: %s not found", p, esc);
-			char detail[200];
-			snprintf(detail, sizeof(detail), "%.140s not found in boot dir", clean);
-			emit(s, BEV_TFTP_NOT_FOUND, vars.id, from->sin_addr.s_addr, clean, 0, 0, expected, detail);
-			queue_error(s, from, local, pi->ifindex, TFTP_ENOTFOUND, NULL);
-		} else {
-			s->stats.denied++;
-			emit(s, BEV_TFTP_FAILED, vars.id, from->sin_addr.s_addr, req.filename, 0, 0, false,
-			     r == -EACCES ? "TFTP request refused (not allowed for this address)" : "TFTP request refused");
-			log_warn("tftp", "%s: refused %s: %s", p, esc,
-				 r == -EACCES ? "outside the served directories or not allowed for this address" :
-				 r == -EINVAL ? "invalid file name" : strerror(-r));
-			queue_error(s, from, local, pi->ifindex,
-				    r == -EINVAL || r == -EACCES ? TFTP_EACCESS : TFTP_EUNDEF,
-				    r == -EACCES || r == -EINVAL ? NULL : "cannot read file");
-		}
+		refuse_open(s, from, local, pi->ifindex, clean, req.filename, vars.id, r);
 		tftp_open_release(&src);
 		return;
 	}
-
 	struct xfer *x = calloc(1, sizeof(*x));
 	if (!x) {
 		tftp_open_release(&src);
@@ -657,80 +699,16 @@ static void on_request(struct tftp_server *s, const uint8_t *buf, size_t len,
 	x->window = 1;
 	x->rto_us = RTO_INITIAL_US;
 	x->start_us = x->last_progress_us = now_us();
-
-	/* RFC 2347: answer only the options we accept, with our values. */
 	struct tftp_opts o;
-	memset(&o, 0, sizeof(o));
-	if (req.opts.has_blksize) {
-		unsigned mtu_max = ifc->mtu > 60 ? (unsigned)ifc->mtu - 32u : 512u; /* IP 20 + UDP 8 + TFTP 4 */
-		unsigned b = req.opts.blksize;
-		if (b > s->lim.max_blksize)
-			b = s->lim.max_blksize;
-		if (b > mtu_max)
-			b = mtu_max;
-		o.has_blksize = true;
-		o.blksize = (uint16_t)b;
-		x->blksize = (uint16_t)b;
-	}
-	if (req.opts.has_tsize) {
-		o.has_tsize = true;
-		o.tsize = x->src.size;
-	}
-	if (req.opts.has_timeout) {
-		o.has_timeout = true;
-		o.timeout = req.opts.timeout;
-		x->fixed_rto_us = (uint64_t)req.opts.timeout * 1000000u;
-	}
-	if (req.opts.has_windowsize) {
-		unsigned w = req.opts.windowsize;
-		if (w > s->lim.max_window)
-			w = s->lim.max_window;
-		o.has_windowsize = true;
-		o.windowsize = (uint16_t)w;
-		x->window = (uint16_t)w;
-	}
-	x->nblocks = x->src.size / x->blksize + 1;
-	size_t cap = (size_t)x->blksize * x->window;
-	if (cap < CHUNK_MIN)
-		cap = (CHUNK_MIN / x->blksize + 1) * x->blksize;
-	if (cap > CHUNK_MAX)
-		cap = CHUNK_MAX;
-	if (cap < x->blksize)
-		cap = x->blksize;
-	x->chunk_cap = cap;
-
-	unsigned h = hash_peer(from);
-	x->hnext = s->hash[h];
-	s->hash[h] = x;
-	x->next = s->head;
-	if (s->head)
-		s->head->prev = x;
-	s->head = x;
-	s->stats.active++;
-	if (s->stats.active > s->stats.peak_active)
-		s->stats.peak_active = s->stats.active;
+	negotiate(s, x, ifc, &req, &o);
+	xfer_insert(s, x);
 
 	char ostr[128];
 	tftp_opts_str(&req.opts, ostr, sizeof(ostr));
+	log_escape(esc, sizeof(esc), req.filename, strlen(req.filename));
 	log_debug("tftp", "%s%s%s RRQ %s %s%s%s", p, x->id[0] ? " " : "", x->id, esc,
 		  tftp_mode_name(req.mode), ostr[0] ? " " : "", ostr);
-
-	if (o.has_blksize || o.has_tsize || o.has_timeout || o.has_windowsize) {
-		x->oack = true;
-		x->granted = o;
-		send_oack(s, x, &o);
-		x->timing = true;
-		x->timed_block = 0;
-		x->timed_at_us = x->start_us;
-		xfer_arm(s, x);
-	} else {
-		x->timing = true;
-		x->timed_block = 1;
-		x->timed_at_us = x->start_us;
-		if (!send_blocks(s, x, 1, window_end(x)))
-			return;
-		xfer_arm(s, x);
-	}
+	xfer_start(s, x, &o);
 }
 
 /* ---- sockets ---- */
@@ -812,12 +790,12 @@ struct tftp_server *tftp_server_new(struct ev_loop *loop, int listen_fd, int dat
 	s->loop = loop;
 	s->listen_fd = listen_fd;
 	s->data_fd = data_fd;
-	s->boot_fd = boot_fd;
-	s->clients_fd = clients_fd;
+	s->fs.boot_fd = boot_fd;
+	s->fs.clients_fd = clients_fd;
 	s->ifs = ifs;
 	s->lim = *lim;
 	if (hooks)
-		s->hooks = *hooks;
+		s->fs.hooks = *hooks;
 	s->out.arena = malloc(ARENA_SIZE);
 	s->rxbuf = malloc((size_t)BATCH * REQ_BUF);
 	if (!s->out.arena || !s->rxbuf)

@@ -690,6 +690,59 @@ static void test_netascii(void **state)
 	}
 }
 
+
+/* The streaming converter: any split of the input and any output room
+ * gives the bytes of one whole conversion, a pair cut by a full buffer
+ * included; with no input it only pays what it owes. */
+static void test_netascii_step(void **state)
+{
+	static const uint8_t in[] = "a\nb\rc\r\n\r\r\n\nend\r";
+	const size_t n = sizeof(in) - 1;
+	uint8_t want[64], got[64];
+	size_t wn = tftp_netascii_encode(in, n, want, sizeof(want));
+	size_t piece, room;
+
+	(void)state;
+	for (piece = 1; piece <= n; piece++) {
+		for (room = 1; room <= 5; room++) {
+			struct tftp_netascii st = { 0 };
+			size_t i = 0, g = 0, used;
+
+			memset(got, 0xee, sizeof(got));
+			while (i < n || st.owed) {
+				size_t take = n - i < piece ? n - i : piece;
+				size_t w = tftp_netascii_step(&st, in + i, take, &used, got + g, room);
+
+				assert_true(w <= room);
+				assert_true(used <= take);
+				assert_true(w > 0); /* always progress while room > 0 */
+				i += used;
+				g += w;
+				assert_true(g <= wn);
+			}
+			assert_int_equal(g, wn);
+			assert_memory_equal(got, want, wn);
+		}
+	}
+	/* A CR LF pair cut by a one-byte buffer: CR now, LF owed. */
+	{
+		struct tftp_netascii st = { 0 };
+		size_t used;
+		uint8_t b[2];
+
+		assert_int_equal(tftp_netascii_step(&st, (const uint8_t *)"\n", 1, &used, b, 1), 1);
+		assert_int_equal(used, 1);
+		assert_int_equal(b[0], '\r');
+		assert_true(st.owed);
+		assert_int_equal(tftp_netascii_step(&st, NULL, 0, &used, b, 2), 1);
+		assert_int_equal(b[0], '\n');
+		assert_false(st.owed);
+		assert_int_equal(tftp_netascii_step(&st, NULL, 0, &used, b, 2), 0);
+		/* no room: nothing consumed */
+		assert_int_equal(tftp_netascii_step(&st, (const uint8_t *)"x", 1, &used, b, 0), 0);
+		assert_int_equal(used, 0);
+	}
+}
 /* ---- helpers ---------------------------------------------------------- */
 
 static void test_opts_str(void **state)
@@ -765,6 +818,7 @@ int main(void)
 		cmocka_unit_test(test_build_small),
 		cmocka_unit_test(test_enobufs),
 		cmocka_unit_test(test_netascii),
+		cmocka_unit_test(test_netascii_step),
 		cmocka_unit_test(test_opts_str),
 		cmocka_unit_test(test_names),
 	};
