@@ -226,17 +226,16 @@ static int open_chain(struct tftp_fs *fs, const char *id, const char *rest,
 	return open_shared(fs, rest, vars, ret);
 }
 
-/* "<id>/<rest>" with a well-formed id: 1 and the normalised id, else 0. */
-static int split_prefix(const char *clean, char id[18], const char **rest)
+/* "<first>/<rest>": 1 with first copied out (at most 63 characters), and
+ * whether it is a well-formed id (normalised into id), else 0. */
+static int split_prefix(const char *clean, char first[64], char id[18], bool *is_id, const char **rest)
 {
 	const char *slash = strchr(clean, '/');
-	char first[18];
-	if (!slash || (size_t)(slash - clean) >= sizeof(first))
+	if (!slash || slash == clean || (size_t)(slash - clean) >= 64)
 		return 0;
 	memcpy(first, clean, (size_t)(slash - clean));
 	first[slash - clean] = '\0';
-	if (pi_id_normalise(first, id) != 0)
-		return 0;
+	*is_id = pi_id_normalise(first, id) == 0;
 	*rest = slash + 1;
 	return 1;
 }
@@ -245,20 +244,31 @@ int tftp_fs_open(struct tftp_fs *fs, const char *clean, uint32_t addr,
 		 struct tftp_vars *vars, struct tftp_open *ret)
 {
 	const struct tftp_hooks *h = &fs->hooks;
-	char id[18];
+	char id[18], first[64];
+	bool is_id = false;
 	const char *rest;
 	memset(ret, 0, sizeof(*ret));
 	ret->fd = -1;
-	if (split_prefix(clean, id, &rest)) {
-		enum tftp_auth a = h->authorize ? h->authorize(h->ctx, id, addr, vars) : TFTP_AUTH_UNKNOWN;
-		/* An unregistered prefix answers "not found": the Pi then
-		 * clears its prefix and asks for the shared files, which is
-		 * what the firmware expects (protocol reference 3.2). */
-		if (a == TFTP_AUTH_UNKNOWN)
-			return -ENOENT;
+	if (split_prefix(clean, first, id, &is_id, &rest)) {
+		/* The daemon resolves the prefix: an id, a serial or MAC of a Pi
+		 * registered by its other name, or a client's tftp-prefix
+		 * (EEPROM TFTP_PREFIX=1); it fills vars->id with the Pi's
+		 * directory. */
+		enum tftp_auth a = h->authorize ? h->authorize(h->ctx, is_id ? id : first, addr, vars) : TFTP_AUTH_UNKNOWN;
 		if (a == TFTP_AUTH_DENIED)
 			return -EACCES;
-		return open_chain(fs, id, rest, vars, ret);
+		if (a == TFTP_AUTH_OK) {
+			char dir[18];
+			if (pi_id_normalise(vars->id[0] ? vars->id : id, dir) != 0)
+				return -EACCES;
+			return open_chain(fs, dir, rest, vars, ret);
+		}
+		/* An unregistered id prefix answers "not found": the Pi then
+		 * clears its prefix and asks for the shared files, which is
+		 * what the firmware expects (protocol reference 3.2). Any other
+		 * first component is a shared subdirectory (overlays/). */
+		if (is_id)
+			return -ENOENT;
 	}
 	if (h->vars_for_addr)
 		h->vars_for_addr(h->ctx, addr, vars);
