@@ -319,6 +319,13 @@ void probe_judge_offer(const struct dhcp_msg *m, uint32_t src_ip, bool pi3_rules
 	uint32_t sid;
 	if (dhcp_msg_opt_u32(m, DHO_SERVER_ID, &sid))
 		ret->server_id = sid;
+	uint32_t mask;
+	if (dhcp_msg_opt_u32(m, DHO_SUBNET_MASK, &mask))
+		ret->mask = mask;
+	size_t rn = 0;
+	const uint8_t *r3 = dhcp_msg_opt(m, DHO_ROUTER, &rn);
+	if (r3 && rn >= 4 && rn % 4 == 0)
+		memcpy(&ret->router, r3, 4);
 
 	size_t n = 0;
 	const uint8_t *o43 = dhcp_msg_opt(m, DHO_VENDOR_ENCAP, &n);

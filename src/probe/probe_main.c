@@ -279,6 +279,9 @@ static void setup_ctx(struct probe_ctx *c, const struct probe_opts *o, uint64_t 
 {
 	c->o = o;
 	c->t0 = t0;
+	c->ifindex = o->ifindex;
+	c->ifname = o->ifname;
+	c->nic.home_fd = -1;
 	c->deadline = t0 + (uint64_t)o->timeout_s * 1000u;
 	probe_tl_init(&c->tl, t0, live);
 	probe_config_init(&c->cfg);
@@ -343,6 +346,16 @@ static void run_pi(struct probe_ctx *c)
 	use_server(c, off->tftp_ip);
 	if (o->dhcp_only)
 		return;
+	if (c->dhcp.have_addr) {
+		if (probe_take_address(c, &c->dhcp) < 0)
+			return;
+	} else if (!probe_iface_has_ipv4(o->ifindex)) {
+		probe_fail(c, "no offer gave an address (proxy answer only: is the LAN's DHCP server up?) "
+			      "and %s has none: a real Pi could not talk TFTP", o->ifname);
+		return;
+	} else {
+		probe_tl_add(&c->tl, "addr", "no address offered: TFTP from %s's own address", o->ifname);
+	}
 	probe_tftp_phase(c);
 }
 
@@ -351,6 +364,8 @@ static void *pi_thread(void *arg)
 	struct probe_ctx *c = arg;
 	run_pi(c);
 	c->t_end = probe_now_ms();
+	/* Back to the host's namespace: the Pi's own one ends with its link. */
+	probe_nic_leave(&c->nic);
 	return NULL;
 }
 
@@ -368,8 +383,8 @@ static void print_verdict(const struct probe_ctx *c)
 		       inet_ntop(AF_INET, &c->dhcp.offer.src_ip, a, sizeof(a)),
 		       (unsigned long long)c->dhcp.boot_ms);
 	} else {
-		printf("PASS %s %s: %u files, %llu bytes in %.1f s\n", tag, c->pi.id, c->files,
-		       (unsigned long long)c->bytes, secs);
+		printf("PASS %s %s: %u files, %llu bytes in %.1f s%s%s\n", tag, c->pi.id, c->files,
+		       (unsigned long long)c->bytes, secs, c->src_ip ? " from " : "", c->src_ip ? c->src_str : "");
 	}
 }
 

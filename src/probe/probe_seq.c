@@ -134,7 +134,7 @@ static int fetch(struct probe_ctx *c, const char *path, enum how how, enum need 
 	probe_expect_open(&e, &vs, path);
 	struct sink_state ss = { .e = &e, .g = (flags & F_KEEP) ? g : NULL };
 	struct probe_tftp_req rq = {
-		.path = path, .server_ip = c->tftp_ip, .port = o->tftp_port, .ifname = o->ifname,
+		.path = path, .server_ip = c->tftp_ip, .src_ip = c->src_ip, .port = o->tftp_port, .ifname = c->ifname,
 		.deadline = c->deadline, .file_timeout_ms = o->file_timeout_ms,
 		.sink = sink, .sink_arg = &ss,
 	};
@@ -500,6 +500,9 @@ static void seq_pi3(struct probe_ctx *c)
 		if (res.offer.tftp_ip != c->tftp_ip)
 			probe_tl_add(&c->tl, "dhcp", "note: bootcode.bin stage uses another TFTP server");
 		set_server(c, res.offer.tftp_ip);
+		/* bootcode.bin, too, talks from the address it was offered. */
+		if (res.have_addr && res.addr != c->src_ip && probe_take_address(c, &res) < 0)
+			return;
 	}
 	seq_bootcode(c);
 }
