@@ -43,7 +43,7 @@ void probe_guid(enum probe_disc_kind kind, const struct probe_pi *pi, uint8_t ou
 	default:
 		/* DHCP_OPTION97 default: "RPi4"/"RPi5" (0x34695052 LE), board
 		 * revision LE, MAC bytes 2..5, serial LE (doc 1.4, 1.5). */
-		memcpy(out + 1, pi->model == PROBE_MODEL_5 ? "RPi5" : "RPi4", 4);
+		memcpy(out + 1, probe_model_soc(pi->model) == PROBE_SOC_2712 ? "RPi5" : "RPi4", 4);
 		put_le32(out + 5, pi->board_rev);
 		memcpy(out + 9, pi->mac + 2, 4);
 		put_le32(out + 13, pi->serial);

@@ -21,6 +21,8 @@ struct probe_opts {
 	uint32_t serial;
 	uint8_t mac[6];
 	uint32_t board_rev;
+	enum probe_prefix_mode prefix_mode;   /* Pi 4/5 TFTP_PREFIX */
+	char prefix_str[PROBE_PREFIX_STR_MAX + 1];
 	char ifname[IF_NAMESIZE];
 	int ifindex;
 	unsigned count;
@@ -78,7 +80,7 @@ struct probe_ctx {
 	int ifindex;
 	const char *ifname;
 	struct probe_nic nic;
-	char prefix[16];            /* "<id>/" or "" after the prefix decision */
+	char prefix[48];            /* "<id>/", MAC, custom, or "" after the prefix decision */
 	bool prefix_kept;
 	struct probe_config cfg;
 	char mac_str[18], mac_id[18], name[128];
