@@ -20,6 +20,7 @@ ns_exec router ip addr flush dev eth0   # the router gets its address in the pro
 DATA=$(mk_tmpdir)
 make_bootset "$DATA/boot"
 cp "$DATA/boot/bcm2710-rpi-3-b.dtb" "$DATA/boot/bcm2710-rpi-3-b-plus.dtb"
+cp "$DATA/boot/bcm2711-rpi-4-b.dtb" "$DATA/boot/bcm2711-rpi-400.dtb"
 register() { # id [key=value...]
 	local id=$1 kv
 	shift
@@ -30,6 +31,7 @@ register() { # id [key=value...]
 register 1234abcd name=pi4 mac=dc:a6:32:12:34:cd
 register 00112233 name=pi3plus mac=b8:27:eb:11:22:33
 register b8-27-eb-44-55-66 name=pi3rom
+register 400abcd0 name=pi400 mac=dc:a6:32:0a:bc:d0
 for n in 1 2 3; do register 2000000$n "name=many$n" "mac=dc:a6:32:00:00:0$n"; done
 
 LOG="$PNB_TMP/srv.log"
@@ -71,6 +73,10 @@ check "full mode: its start.elf went to that address" grep -qE "tftp: $A3:[0-9]+
 out=$(probe --model 3b --mac b8:27:eb:44:55:66 2>&1)
 rc=$?
 if [ "$rc" = 0 ] && [ -n "$(from_addr "$out")" ]; then ok "full mode: Pi 3B ROM boots with no static address"; else fail "full mode: Pi 3B ROM boots with no static address" "exit $rc" "$(tail -8 <<<"$out")"; fi
+
+out=$(probe --model 400 --serial 400abcd0 --verbose 2>&1)
+rc=$?
+if [ "$rc" = 0 ] && grep -q "bcm2711-rpi-400.dtb 52.6 kB" <<<"$out"; then ok "full mode: a Pi 400 boots with its own device tree"; else fail "full mode: a Pi 400 boots with its own device tree" "exit $rc" "$(tail -8 <<<"$out")"; fi
 
 out=$(probe --model 4 --serial 20000001 --count 3 --verbose 2>&1)
 rc=$?
