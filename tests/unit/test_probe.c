@@ -1,7 +1,10 @@
 /* test_probe.c - `pinetboot probe`: generated DISCOVERs byte-exact against
  * the protocol reference layouts (doc 1.2, 1.3, 1.4), raw frames, offer
  * judging (menu present/absent/embedded/spaced, opt 66), the TFTP OACK
- * checker, config.txt parsing and the verification helpers. */
+ * checker, config.txt parsing and the verification helpers; the models
+ * (400, CM4, 5: device trees, revisions, [pi4]/[pi400]/[cm4]/[pi5]
+ * sections), TFTP_PREFIX names, Pi 3 identities, offered-address helpers,
+ * and whole TFTP request sequences against a loopback tree server. */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
@@ -23,6 +26,7 @@
 #include "dhcp/dhcp_pi.h"
 #include "dhcp/dhcp_proxy.h"
 #include "probe/probe.h"
+#include "probe/probe_addr.h"
 #include "probe/probe_config.h"
 #include "probe/probe_dhcp.h"
 #include "probe/probe_run.h"
@@ -1165,6 +1169,27 @@ static void t_identity_pi3(void **state)
 	assert_int_equal(pi.mac[5], 0x78);
 }
 
+static void t_addr_helpers(void **state)
+{
+	(void)state;
+	uint32_t a = htonl(0x0a010064), b = htonl(0x0a010065);  /* 10.1.0.100, .101 */
+	assert_int_equal(probe_mask_plen(htonl(0xffffff00)), 24);
+	assert_int_equal(probe_mask_plen(htonl(0xffffffff)), 32);
+	assert_int_equal(probe_mask_plen(0), 0);
+	assert_int_equal(probe_mask_plen(htonl(0xff00ff00)), -EINVAL);
+	assert_true(probe_addr_in_prefix(b, a, 24));
+	assert_false(probe_addr_in_prefix(htonl(0x0a020001), a, 24));
+	assert_false(probe_addr_in_prefix(b, a, 32));
+	assert_true(probe_addr_in_prefix(htonl(0xc0a80001), a, 0));
+	/* One address per simulated Pi: a second owner is refused. */
+	char other[9] = "";
+	assert_int_equal(probe_addr_claim(a, "1234abcd", other), 0);
+	assert_int_equal(probe_addr_claim(a, "1234abcd", other), 0);   /* its own again */
+	assert_int_equal(probe_addr_claim(b, "20000002", other), 0);
+	assert_int_equal(probe_addr_claim(a, "20000002", other), -EADDRINUSE);
+	assert_string_equal(other, "1234abcd");
+}
+
 /* ------------------------------------------------ whole sequences over TFTP */
 
 /* A TFTP server on 127.0.0.1 serving an in-memory tree and recording every
@@ -1468,6 +1493,7 @@ int main(void)
 		cmocka_unit_test(t_config_model_sections),
 		cmocka_unit_test(t_tftp_prefix),
 		cmocka_unit_test(t_identity_pi3),
+		cmocka_unit_test(t_addr_helpers),
 		cmocka_unit_test(t_seq_pi400),
 		cmocka_unit_test(t_seq_pi5_mac_prefix),
 		cmocka_unit_test(t_seq_pi4_prefixes),
