@@ -98,6 +98,23 @@ fail:;
 	return e;
 }
 
+/* On the Pi's own link the kernel holds the offered address, so a reply
+ * unicast to it would draw an ICMP port unreachable, which no Pi sends:
+ * a UDP socket on the client port takes those replies (the packet socket
+ * still sees them). -1 when not needed or not possible. */
+static int open_client_port(struct probe_ctx *c)
+{
+	if (!c->nic.active)
+		return -1;
+	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons((uint16_t)(c->o->dhcp_port + 1)) };
+	if (fd >= 0 && bind(fd, (struct sockaddr *)&a, sizeof(a)) < 0) {
+		close(fd);
+		fd = -1;
+	}
+	return fd;
+}
+
 static int send_frame(struct probe_ctx *c, int fd, const uint8_t *payload, size_t len)
 {
 	static const uint8_t bcast[6] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff };
@@ -286,6 +303,7 @@ int probe_dhcp_phase(struct probe_ctx *c, enum probe_disc_kind kind, struct prob
 		probe_fail(c, "packet socket on %s: %s", c->ifname, strerror(-fd));
 		return fd;
 	}
+	int port_fd = open_client_port(c);
 	uint8_t disc[600];
 	int dl = probe_build_discover(disc, sizeof(disc), kind, &c->pi, xid);
 	uint64_t start = probe_now_ms(), last_disc = start, next_send = start;
@@ -306,6 +324,8 @@ int probe_dhcp_phase(struct probe_ctx *c, enum probe_disc_kind kind, struct prob
 			if (e < 0) {
 				probe_fail(c, "sending DISCOVER on %s: %s", c->ifname, strerror(-e));
 				close(fd);
+				if (port_fd >= 0)
+					close(port_fd);
 				return e;
 			}
 			sends++;
@@ -344,6 +364,8 @@ int probe_dhcp_phase(struct probe_ctx *c, enum probe_disc_kind kind, struct prob
 		request_phase(c, fd, xid, retry, res);
 	}
 	close(fd);
+	if (port_fd >= 0)
+		close(port_fd);
 	return 0;
 }
 
