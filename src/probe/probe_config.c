@@ -35,30 +35,47 @@ static void set_str(struct probe_config *c, char *dst, const char *v, size_t n)
 	dst[n] = '\0';
 }
 
+#define M(x) (1u << (x))
+
+/* Model filters and the boards they match, from the config.txt
+ * documentation's table: [pi3] also matches the 3B+, [pi4] the 400 and the
+ * Compute Modules 4 and 4S, [pi5] the 500 and CM5. Boards we never
+ * simulate have an empty set: their sections never apply. */
 static bool model_filter(const struct probe_cfg_board *b, const char *f, bool *known)
 {
 	static const struct {
 		const char *name;
-		int model;   /* -1: a board we never simulate (pi400, cm4, ...) */
+		unsigned models;
 	} tab[] = {
-		{ "pi3", PROBE_MODEL_3B }, { "pi3+", PROBE_MODEL_3BPLUS }, { "pi4", PROBE_MODEL_4 },
-		{ "pi5", PROBE_MODEL_5 }, { "pi0", -1 }, { "pi0w", -1 }, { "pi02", -1 }, { "pi1", -1 },
-		{ "pi2", -1 }, { "pi400", -1 }, { "pi500", -1 }, { "cm4", -1 }, { "cm4s", -1 },
-		{ "cm5", -1 }, { "cm3", -1 }, { "cm1", -1 },
+		{ "pi3", M(PROBE_MODEL_3B) | M(PROBE_MODEL_3BPLUS) },
+		{ "pi3+", M(PROBE_MODEL_3BPLUS) },
+		{ "pi4", M(PROBE_MODEL_4) | M(PROBE_MODEL_400) | M(PROBE_MODEL_CM4) },
+		{ "pi400", M(PROBE_MODEL_400) },
+		{ "cm4", M(PROBE_MODEL_CM4) },
+		{ "cm4s", 0 },
+		{ "pi5", M(PROBE_MODEL_5) },
+		{ "pi500", 0 }, { "cm5", 0 }, { "pi0", 0 }, { "pi0w", 0 }, { "pi02", 0 }, { "pi1", 0 },
+		{ "pi2", 0 }, { "cm3", 0 }, { "cm1", 0 },
 	};
 	for (size_t i = 0; i < sizeof(tab) / sizeof(tab[0]); i++) {
 		if (strcasecmp(f, tab[i].name) != 0)
 			continue;
 		*known = true;
-		if (tab[i].model < 0)
-			return false;
-		/* [pi3] matches the 3B and the 3B+; [pi3+] only the 3B+. */
-		if (tab[i].model == PROBE_MODEL_3B)
-			return probe_model_is_pi3(b->model);
-		return (int)b->model == tab[i].model;
+		return b->model < PROBE_MODEL_MAX && (tab[i].models & M(b->model)) != 0;
 	}
 	*known = false;
 	return false;
+}
+
+/* [board-type=0x11]: the type field (bits 4-11) of the revision code. */
+static bool board_type_filter(const struct probe_cfg_board *b, const char *f, bool *known)
+{
+	static const char key[] = "board-type=";
+	uint32_t t;
+	*known = strncasecmp(f, key, sizeof(key) - 1) == 0;
+	if (!*known || probe_parse_hex32(f + sizeof(key) - 1, &t) < 0)
+		return false;
+	return b->board_rev != 0 && ((b->board_rev >> 4) & 0xffu) == t;
 }
 
 static void apply_section(struct cond *st, const struct probe_cfg_board *b, const char *f)
@@ -73,6 +90,8 @@ static void apply_section(struct cond *st, const struct probe_cfg_board *b, cons
 		return;
 	}
 	bool m = model_filter(b, f, &known);
+	if (!known)
+		m = board_type_filter(b, f, &known);
 	if (known) {
 		st->model_ok = m;
 		return;
@@ -82,7 +101,7 @@ static void apply_section(struct cond *st, const struct probe_cfg_board *b, cons
 		st->serial_ok = probe_parse_hex32(f, &s) == 0 && s == b->serial;
 		return;
 	}
-	/* [gpioN=..], [EDID=..], [HDMI:n], [tryboot], [board-type=..] ...:
+	/* [gpioN=..], [EDID=..], [HDMI:n], [tryboot] ...:
 	 * a board on a bench with nothing attached matches none of them. */
 	st->other_ok = false;
 }

@@ -2,7 +2,7 @@
  * fetches next: kernel=, initramfs, ramfsfile=, auto_initramfs=,
  * device_tree=, dtoverlay=, include, os_prefix=, overlay_prefix=, cmdline=,
  * start_file=, fixup_file=, arm_64bit=. Conditional sections ([pi4], [all],
- * [0x<serial>], ...) are applied for the simulated board. Pure. */
+ * [pi400], [cm4], [board-type=0x13], [0x<serial>], ...) are applied for the simulated board. Pure. */
 #ifndef PINETBOOT_PROBE_CONFIG_H
 #define PINETBOOT_PROBE_CONFIG_H
 
@@ -39,6 +39,7 @@ struct probe_config {
 struct probe_cfg_board {
 	enum probe_model model;
 	uint32_t serial;
+	uint32_t board_rev;   /* for [board-type=]; 0 = unknown */
 };
 
 void probe_config_init(struct probe_config *c);

@@ -43,7 +43,7 @@ void probe_guid(enum probe_disc_kind kind, const struct probe_pi *pi, uint8_t ou
 	default:
 		/* DHCP_OPTION97 default: "RPi4"/"RPi5" (0x34695052 LE), board
 		 * revision LE, MAC bytes 2..5, serial LE (doc 1.4, 1.5). */
-		memcpy(out + 1, pi->model == PROBE_MODEL_5 ? "RPi5" : "RPi4", 4);
+		memcpy(out + 1, probe_model_soc(pi->model) == PROBE_SOC_2712 ? "RPi5" : "RPi4", 4);
 		put_le32(out + 5, pi->board_rev);
 		memcpy(out + 9, pi->mac + 2, 4);
 		put_le32(out + 13, pi->serial);
@@ -319,6 +319,13 @@ void probe_judge_offer(const struct dhcp_msg *m, uint32_t src_ip, bool pi3_rules
 	uint32_t sid;
 	if (dhcp_msg_opt_u32(m, DHO_SERVER_ID, &sid))
 		ret->server_id = sid;
+	uint32_t mask;
+	if (dhcp_msg_opt_u32(m, DHO_SUBNET_MASK, &mask))
+		ret->mask = mask;
+	size_t rn = 0;
+	const uint8_t *r3 = dhcp_msg_opt(m, DHO_ROUTER, &rn);
+	if (r3 && rn >= 4 && rn % 4 == 0)
+		memcpy(&ret->router, r3, 4);
 
 	size_t n = 0;
 	const uint8_t *o43 = dhcp_msg_opt(m, DHO_VENDOR_ENCAP, &n);

@@ -78,6 +78,8 @@ struct probe_offer {
 	bool is_boot;          /* carries the Raspberry Pi menu */
 	char menu[80];         /* escaped: matching menu item, else first item */
 	uint32_t src_ip, server_id, yiaddr, tftp_ip; /* network order, 0 = none */
+	uint32_t mask;         /* option 1, network order, 0 = none */
+	uint32_t router;       /* first address of option 3, 0 = none */
 	bool tftp_from_opt66;
 	unsigned problems;     /* enum probe_offer_problem */
 };

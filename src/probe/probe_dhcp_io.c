@@ -69,22 +69,24 @@ static int attach_filter(int fd, uint16_t client_port, const uint8_t mac[6])
 
 static int open_packet_sock(struct probe_ctx *c)
 {
-	const struct probe_opts *o = c->o;
 	int fd = socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC, htons(ETH_P_IP));
 	if (fd < 0)
 		return -errno;
-	if (attach_filter(fd, (uint16_t)(o->dhcp_port + 1), c->pi.mac) < 0)
+	if (attach_filter(fd, (uint16_t)(c->o->dhcp_port + 1), c->pi.mac) < 0)
 		goto fail;
 	struct sockaddr_ll sll = {
-		.sll_family = AF_PACKET, .sll_protocol = htons(ETH_P_IP), .sll_ifindex = o->ifindex,
+		.sll_family = AF_PACKET, .sll_protocol = htons(ETH_P_IP), .sll_ifindex = c->ifindex,
 	};
 	if (bind(fd, (struct sockaddr *)&sll, sizeof(sll)) < 0)
 		goto fail;
 	/* A full DHCP server unicasts its OFFER to chaddr, which is not the
 	 * interface's own MAC: without promiscuous mode a real NIC drops it.
-	 * The membership ends with the socket. */
-	struct packet_mreq mr = { .mr_ifindex = o->ifindex, .mr_type = PACKET_MR_PROMISC };
-	(void)setsockopt(fd, SOL_PACKET, PACKET_ADD_MEMBERSHIP, &mr, sizeof(mr));
+	 * The membership ends with the socket. The Pi's own macvlan has the
+	 * Pi's MAC and needs none. */
+	if (!c->nic.active) {
+		struct packet_mreq mr = { .mr_ifindex = c->ifindex, .mr_type = PACKET_MR_PROMISC };
+		(void)setsockopt(fd, SOL_PACKET, PACKET_ADD_MEMBERSHIP, &mr, sizeof(mr));
+	}
 	/* Drop anything queued before the filter and bind took effect. */
 	uint8_t junk[64];
 	while (recv(fd, junk, sizeof(junk), MSG_DONTWAIT) >= 0)
@@ -94,6 +96,23 @@ fail:;
 	int e = -errno;
 	close(fd);
 	return e;
+}
+
+/* On the Pi's own link the kernel holds the offered address, so a reply
+ * unicast to it would draw an ICMP port unreachable, which no Pi sends:
+ * a UDP socket on the client port takes those replies (the packet socket
+ * still sees them). -1 when not needed or not possible. */
+static int open_client_port(struct probe_ctx *c)
+{
+	if (!c->nic.active)
+		return -1;
+	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons((uint16_t)(c->o->dhcp_port + 1)) };
+	if (fd >= 0 && bind(fd, (struct sockaddr *)&a, sizeof(a)) < 0) {
+		close(fd);
+		fd = -1;
+	}
+	return fd;
 }
 
 static int send_frame(struct probe_ctx *c, int fd, const uint8_t *payload, size_t len)
@@ -111,7 +130,7 @@ static int send_frame(struct probe_ctx *c, int fd, const uint8_t *payload, size_
 	if (n < 0)
 		return n;
 	struct sockaddr_ll to = {
-		.sll_family = AF_PACKET, .sll_protocol = htons(ETH_P_IP), .sll_ifindex = c->o->ifindex,
+		.sll_family = AF_PACKET, .sll_protocol = htons(ETH_P_IP), .sll_ifindex = c->ifindex,
 		.sll_halen = 6,
 	};
 	memcpy(to.sll_addr, bcast, 6);
@@ -144,7 +163,7 @@ static int recv_reply(struct probe_ctx *c, int fd, uint32_t xid, bool pi3, struc
 	ssize_t n = recvfrom(fd, frame, sizeof(frame), MSG_DONTWAIT, (struct sockaddr *)&from, &fl);
 	if (n < 0)
 		return -1;
-	if (from.sll_pkttype == PACKET_OUTGOING || from.sll_ifindex != c->o->ifindex)
+	if (from.sll_pkttype == PACKET_OUTGOING || from.sll_ifindex != c->ifindex)
 		return 0;
 	struct probe_udp_pkt pkt;
 	if (probe_frame_parse(frame, (size_t)n, &pkt) < 0 || pkt.dport != c->o->dhcp_port + 1)
@@ -205,6 +224,8 @@ static void on_offer(struct probe_ctx *c, struct probe_dhcp_result *res, const s
 	if (off->yiaddr && !res->have_addr) {
 		res->have_addr = true;
 		res->addr = off->yiaddr;
+		res->addr_mask = off->mask;
+		res->addr_router = off->router;
 		res->addr_server = off->server_id ? off->server_id : off->src_ip;
 		probe_tl_add(&c->tl, "dhcp", "address offer %s from %s", ip_str(off->yiaddr, a),
 			     ip_str(res->addr_server, b));
@@ -279,9 +300,10 @@ int probe_dhcp_phase(struct probe_ctx *c, enum probe_disc_kind kind, struct prob
 
 	int fd = open_packet_sock(c);
 	if (fd < 0) {
-		probe_fail(c, "packet socket on %s: %s", o->ifname, strerror(-fd));
+		probe_fail(c, "packet socket on %s: %s", c->ifname, strerror(-fd));
 		return fd;
 	}
+	int port_fd = open_client_port(c);
 	uint8_t disc[600];
 	int dl = probe_build_discover(disc, sizeof(disc), kind, &c->pi, xid);
 	uint64_t start = probe_now_ms(), last_disc = start, next_send = start;
@@ -300,8 +322,10 @@ int probe_dhcp_phase(struct probe_ctx *c, enum probe_disc_kind kind, struct prob
 		if (sends < max_sends && now >= next_send) {
 			int e = dl < 0 ? dl : send_frame(c, fd, disc, (size_t)dl);
 			if (e < 0) {
-				probe_fail(c, "sending DISCOVER on %s: %s", o->ifname, strerror(-e));
+				probe_fail(c, "sending DISCOVER on %s: %s", c->ifname, strerror(-e));
 				close(fd);
+				if (port_fd >= 0)
+					close(port_fd);
 				return e;
 			}
 			sends++;
@@ -340,5 +364,59 @@ int probe_dhcp_phase(struct probe_ctx *c, enum probe_disc_kind kind, struct prob
 		request_phase(c, fd, xid, retry, res);
 	}
 	close(fd);
+	if (port_fd >= 0)
+		close(port_fd);
+	return 0;
+}
+
+int probe_take_address(struct probe_ctx *c, const struct probe_dhcp_result *res)
+{
+	char a[INET_ADDRSTRLEN], other[9], why[200];
+	int plen = res->addr_mask ? probe_mask_plen(res->addr_mask) : -EINVAL;
+	int r = probe_addr_claim(res->addr, c->pi.id, other);
+	if (r < 0) {
+		probe_fail(c, "address %s: %s", ip_str(res->addr, a),
+			   r == -EADDRINUSE ? "offered to another simulated Pi too" : strerror(-r));
+		if (r == -EADDRINUSE)
+			probe_tl_add(&c->tl, "addr", "%s is Pi %s's", a, other);
+		c->stop = true;
+		return r;
+	}
+	if (!c->nic.active) {
+		r = probe_nic_enter(&c->nic, c->o->ifindex, c->pi.mac, why, sizeof(why));
+		if (r < 0) {
+			probe_fail(c, "cannot give the Pi its own link on %s: %s", c->o->ifname, why);
+			c->stop = true;
+			return r;
+		}
+		c->ifindex = c->nic.ifindex;
+		c->ifname = c->nic.ifname;
+		probe_tl_add(&c->tl, "addr", "own link: macvlan of %s with the Pi's MAC %s, own namespace",
+			     c->o->ifname, c->mac_str);
+	}
+	if (plen < 0) {
+		plen = 32;
+		probe_tl_add(&c->tl, "addr", "note: the address offer has no (valid) subnet mask: /32");
+	}
+	r = probe_nl_addr_add(c->ifindex, res->addr, (unsigned)plen);
+	/* The TFTP server is on the link unless the offer says otherwise:
+	 * the Pi 3 ROM ARPs for it directly (doc 2.5). */
+	if (r == 0 && !probe_addr_in_prefix(c->tftp_ip, res->addr, (unsigned)plen)) {
+		if (res->addr_router && probe_addr_in_prefix(res->addr_router, res->addr, (unsigned)plen))
+			r = probe_nl_route_add(c->ifindex, 0, 0, res->addr_router);
+		else
+			r = probe_nl_route_add(c->ifindex, c->tftp_ip, 32, 0);
+		if (r == -EEXIST)
+			r = 0;
+	}
+	if (r < 0 && r != -EEXIST) {
+		probe_fail(c, "cannot use address %s/%d: %s", ip_str(res->addr, a), plen, strerror(-r));
+		c->stop = true;
+		return r;
+	}
+	c->src_ip = res->addr;
+	ip_str(res->addr, c->src_str);
+	probe_tl_add(&c->tl, "addr", "TFTP from %s/%d (offered by %s)", c->src_str, plen,
+		     ip_str(res->addr_server, a));
 	return 0;
 }

@@ -26,15 +26,18 @@
 static void usage(FILE *f)
 {
 	fprintf(f,
-		"usage: pinetboot probe --model 3b|3b+|4|5 (--interface IF | --server IP) [options]\n"
+		"usage: pinetboot probe --model 3b|3b+|4|400|cm4|5 (--interface IF | --server IP) [options]\n"
 		"\n"
 		"Act as a Raspberry Pi netbooting: DHCP DISCOVER as the generation's boot\n"
 		"firmware sends it, then the firmware's TFTP file sequence.\n"
 		"\n"
-		"  --model M            3b, 3b+, 4 or 5 (required)\n"
+		"  --model M            3b, 3b+, 4, 400, cm4 or 5 (required)\n"
 		"  --serial HEX8        board serial (default: from the MAC, or random)\n"
 		"  --mac MAC            board MAC (default: generation OUI + low 24 bits of serial)\n"
-		"  --board-rev HEX      revision code in the Pi 4/5 GUID (default a03111 / d04170)\n"
+		"  --board-rev HEX      revision code in the Pi 4/5 GUID (default a03111, c03130,\n"
+		"                       a03140, d04170)\n"
+		"  --tftp-prefix P      Pi 4/5 EEPROM TFTP_PREFIX: serial (0, default), mac (2),\n"
+		"                       none, or a TFTP_PREFIX_STR such as tftp_test/ (1)\n"
 		"  --interface IF       link to send DHCP on (required unless --server)\n"
 		"  --count N            simulate N Pis at once, consecutive serials and MACs\n"
 		"  --server IP          skip DHCP, use this TFTP server (like EEPROM TFTP_IP)\n"
@@ -56,7 +59,7 @@ static void usage(FILE *f)
 enum {
 	OPT_MODEL = 256, OPT_SERIAL, OPT_MAC, OPT_BOARD_REV, OPT_INTERFACE, OPT_COUNT, OPT_SERVER,
 	OPT_DHCP_PORT, OPT_TFTP_PORT, OPT_BLKSIZE, OPT_RETRY, OPT_FILE_TIMEOUT, OPT_VERIFY, OPT_DATA,
-	OPT_TIMEOUT, OPT_DUMP, OPT_NO_ANSWER, OPT_DHCP_ONLY, OPT_QUIET, OPT_VERBOSE, OPT_HELP,
+	OPT_TIMEOUT, OPT_DUMP, OPT_NO_ANSWER, OPT_DHCP_ONLY, OPT_QUIET, OPT_VERBOSE, OPT_HELP, OPT_PREFIX,
 };
 
 static const struct option longopts[] = {
@@ -64,6 +67,7 @@ static const struct option longopts[] = {
 	{ "serial", required_argument, NULL, OPT_SERIAL },
 	{ "mac", required_argument, NULL, OPT_MAC },
 	{ "board-rev", required_argument, NULL, OPT_BOARD_REV },
+	{ "tftp-prefix", required_argument, NULL, OPT_PREFIX },
 	{ "interface", required_argument, NULL, OPT_INTERFACE },
 	{ "count", required_argument, NULL, OPT_COUNT },
 	{ "server", required_argument, NULL, OPT_SERVER },
@@ -111,7 +115,7 @@ static int num_opt(const char *name, const char *val, unsigned long min, unsigne
 static int parse_args(int argc, char **argv, struct probe_opts *o)
 {
 	unsigned long v;
-	bool have_model = false, have_rev = false;
+	bool have_model = false, have_rev = false, have_prefix = false;
 	memset(o, 0, sizeof(*o));
 	o->count = 1;
 	o->dhcp_port = 67;
@@ -127,7 +131,7 @@ static int parse_args(int argc, char **argv, struct probe_opts *o)
 		switch (ch) {
 		case OPT_MODEL:
 			if (probe_model_parse(a, &o->model) < 0)
-				return bad("--model", a, "expected 3b, 3b+, 4 or 5");
+				return bad("--model", a, "expected 3b, 3b+, 4, 400, cm4 or 5");
 			have_model = true;
 			break;
 		case OPT_SERIAL:
@@ -144,6 +148,12 @@ static int parse_args(int argc, char **argv, struct probe_opts *o)
 			if (probe_parse_hex32(a, &o->board_rev) < 0)
 				return bad("--board-rev", a, "expected a hex revision code");
 			have_rev = true;
+			break;
+		case OPT_PREFIX:
+			if (probe_prefix_parse(a, &o->prefix_mode, o->prefix_str) < 0)
+				return bad("--tftp-prefix", a, "expected serial, mac, none or 1-32 printable "
+							  "characters without spaces");
+			have_prefix = true;
 			break;
 		case OPT_INTERFACE:
 			if (strlen(a) >= sizeof(o->ifname) || !a[0])
@@ -240,6 +250,11 @@ static int parse_args(int argc, char **argv, struct probe_opts *o)
 				"--expect-no-answer, --dhcp-only or --dump-offers\n");
 		return 2;
 	}
+	if (have_prefix && probe_model_is_pi3(o->model) && o->prefix_mode != PROBE_PREFIX_SERIAL) {
+		fprintf(stderr, "pinetboot probe: --tftp-prefix is a Pi 4/5 EEPROM setting; "
+				"the Pi 3's bootcode.bin always asks <serial>/\n");
+		return 2;
+	}
 	if (o->verify_dir && o->data_dir) {
 		fprintf(stderr, "pinetboot probe: use either --verify-dir or --data\n");
 		return 2;
@@ -254,31 +269,13 @@ static int parse_args(int argc, char **argv, struct probe_opts *o)
 	return 0;
 }
 
-/* Identity of Pi number i (consecutive serials and MACs). */
-static void make_pi(const struct probe_opts *o, uint32_t base_serial, unsigned i, struct probe_pi *pi)
-{
-	memset(pi, 0, sizeof(*pi));
-	pi->model = o->model;
-	pi->board_rev = o->board_rev;
-	if (o->has_mac) {
-		uint64_t m = 0;
-		for (int k = 0; k < 6; k++)
-			m = m << 8 | o->mac[k];
-		m += i;
-		for (int k = 5; k >= 0; k--, m >>= 8)
-			pi->mac[k] = (uint8_t)m;
-		pi->serial = o->has_serial ? base_serial + i : probe_serial_from_mac(o->model, pi->mac);
-	} else {
-		pi->serial = base_serial + i;
-		probe_mac_from_serial(o->model, pi->serial, pi->mac);
-	}
-	probe_pi_set_id(pi);
-}
-
 static void setup_ctx(struct probe_ctx *c, const struct probe_opts *o, uint64_t t0, FILE *live)
 {
 	c->o = o;
 	c->t0 = t0;
+	c->ifindex = o->ifindex;
+	c->ifname = o->ifname;
+	c->nic.home_fd = -1;
 	c->deadline = t0 + (uint64_t)o->timeout_s * 1000u;
 	probe_tl_init(&c->tl, t0, live);
 	probe_config_init(&c->cfg);
@@ -306,6 +303,10 @@ static void run_pi(struct probe_ctx *c)
 	char why[256];
 	probe_tl_add(&c->tl, "pi", "%s serial %s mac %s board-rev %06x", probe_model_tag(c->pi.model),
 		     c->pi.id, c->mac_str, c->pi.board_rev);
+	if (probe_model_is_pi3(c->pi.model) && (c->pi.serial & 0xffffffu) !=
+	    ((uint32_t)c->pi.mac[3] << 16 | (uint32_t)c->pi.mac[4] << 8 | c->pi.mac[5]))
+		probe_tl_add(&c->tl, "pi", "note: on a real Pi 3 the MAC's low 24 bits are the serial's "
+					   "(doc 1.1); this pair cannot exist");
 	if (o->has_server) {
 		use_server(c, o->server.s_addr);
 		probe_tl_add(&c->tl, "pi", "TFTP server %s given, DHCP skipped", c->server_str);
@@ -343,6 +344,16 @@ static void run_pi(struct probe_ctx *c)
 	use_server(c, off->tftp_ip);
 	if (o->dhcp_only)
 		return;
+	if (c->dhcp.have_addr) {
+		if (probe_take_address(c, &c->dhcp) < 0)
+			return;
+	} else if (!probe_iface_has_ipv4(o->ifindex)) {
+		probe_fail(c, "no offer gave an address (proxy answer only: is the LAN's DHCP server up?) "
+			      "and %s has none: a real Pi could not talk TFTP", o->ifname);
+		return;
+	} else {
+		probe_tl_add(&c->tl, "addr", "no address offered: TFTP from %s's own address", o->ifname);
+	}
 	probe_tftp_phase(c);
 }
 
@@ -351,6 +362,8 @@ static void *pi_thread(void *arg)
 	struct probe_ctx *c = arg;
 	run_pi(c);
 	c->t_end = probe_now_ms();
+	/* Back to the host's namespace: the Pi's own one ends with its link. */
+	probe_nic_leave(&c->nic);
 	return NULL;
 }
 
@@ -368,8 +381,8 @@ static void print_verdict(const struct probe_ctx *c)
 		       inet_ntop(AF_INET, &c->dhcp.offer.src_ip, a, sizeof(a)),
 		       (unsigned long long)c->dhcp.boot_ms);
 	} else {
-		printf("PASS %s %s: %u files, %llu bytes in %.1f s\n", tag, c->pi.id, c->files,
-		       (unsigned long long)c->bytes, secs);
+		printf("PASS %s %s: %u files, %llu bytes in %.1f s%s%s\n", tag, c->pi.id, c->files,
+		       (unsigned long long)c->bytes, secs, c->src_ip ? " from " : "", c->src_ip ? c->src_str : "");
 	}
 }
 
@@ -413,7 +426,7 @@ int cmd_probe(int argc, char **argv)
 	FILE *live = (o.count == 1 && !o.quiet) ? stdout : NULL;
 	uint64_t t0 = probe_now_ms();
 	for (unsigned i = 0; i < o.count; i++) {
-		make_pi(&o, base_serial, i, &ctx[i].pi);
+		probe_pi_identity(&ctx[i].pi, o.model, o.board_rev, o.has_serial, base_serial, o.has_mac, o.mac, i);
 		setup_ctx(&ctx[i], &o, t0, live);
 	}
 	pthread_attr_t attr;

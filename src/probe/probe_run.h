@@ -10,6 +10,7 @@
 #include <stdint.h>
 
 #include "probe/probe.h"
+#include "probe/probe_addr.h"
 #include "probe/probe_config.h"
 #include "probe/probe_dhcp.h"
 #include "probe/probe_verify.h"
@@ -20,6 +21,8 @@ struct probe_opts {
 	uint32_t serial;
 	uint8_t mac[6];
 	uint32_t board_rev;
+	enum probe_prefix_mode prefix_mode;   /* Pi 4/5 TFTP_PREFIX */
+	char prefix_str[PROBE_PREFIX_STR_MAX + 1];
 	char ifname[IF_NAMESIZE];
 	int ifindex;
 	unsigned count;
@@ -41,6 +44,8 @@ struct probe_dhcp_result {
 	uint64_t boot_ms;           /* first DISCOVER -> boot offer */
 	bool have_addr;
 	uint32_t addr, addr_server; /* offered address and its server (network order) */
+	uint32_t addr_mask;         /* the address offer's option 1, 0 = none */
+	uint32_t addr_router;       /* and its option 3 */
 	bool acked;
 	unsigned offers, ignored;
 };
@@ -68,7 +73,14 @@ struct probe_ctx {
 
 	uint32_t tftp_ip;           /* network order */
 	char server_str[INET_ADDRSTRLEN];
-	char prefix[16];            /* "<id>/" or "" after the prefix decision */
+	uint32_t src_ip;            /* offered address used for TFTP, 0 = any */
+	char src_str[INET_ADDRSTRLEN];
+	/* The link the Pi uses: the probed interface, or after an address
+	 * offer its own macvlan in its own namespace (probe_addr.h). */
+	int ifindex;
+	const char *ifname;
+	struct probe_nic nic;
+	char prefix[48];            /* "<id>/", MAC, custom, or "" after the prefix decision */
 	bool prefix_kept;
 	struct probe_config cfg;
 	char mac_str[18], mac_id[18], name[128];
@@ -83,6 +95,11 @@ void probe_fail(struct probe_ctx *c, const char *fmt, ...) __attribute__((format
  * socket. Returns 0 when it ran (see res->boot), negative errno when the
  * socket could not be used (probe_fail called). */
 int probe_dhcp_phase(struct probe_ctx *c, enum probe_disc_kind kind, struct probe_dhcp_result *res);
+
+/* Use an offered address (res->addr with its mask and router) for TFTP,
+ * as a real Pi uses its yiaddr: on the Pi's own NIC (probe_addr.h). 0, or
+ * negative errno with the Pi failed and stopped. */
+int probe_take_address(struct probe_ctx *c, const struct probe_dhcp_result *res);
 
 /* Everything after DHCP for the context's generation (doc 4.2-4.4). */
 void probe_tftp_phase(struct probe_ctx *c);

@@ -134,7 +134,7 @@ static int fetch(struct probe_ctx *c, const char *path, enum how how, enum need 
 	probe_expect_open(&e, &vs, path);
 	struct sink_state ss = { .e = &e, .g = (flags & F_KEEP) ? g : NULL };
 	struct probe_tftp_req rq = {
-		.path = path, .server_ip = c->tftp_ip, .port = o->tftp_port, .ifname = o->ifname,
+		.path = path, .server_ip = c->tftp_ip, .src_ip = c->src_ip, .port = o->tftp_port, .ifname = c->ifname,
 		.deadline = c->deadline, .file_timeout_ms = o->file_timeout_ms,
 		.sink = sink, .sink_arg = &ss,
 	};
@@ -244,7 +244,7 @@ static int read_config(struct probe_ctx *c, enum need need, bool includes)
 	probe_config_init(&c->cfg);
 	if (r <= 0)
 		return r;
-	struct probe_cfg_board b = { c->pi.model, c->pi.serial };
+	struct probe_cfg_board b = { c->pi.model, c->pi.serial, c->pi.board_rev };
 	probe_config_parse(&c->cfg, &b, g.txt ? g.txt : "", g.txtlen);
 	got_free(&g);
 	/* Included files are parsed after their parent, so a setting after an
@@ -266,16 +266,12 @@ static int read_config(struct probe_ctx *c, enum need need, bool includes)
 
 static const char *default_dtb(const struct probe_ctx *c)
 {
-	switch (c->pi.model) {
-	case PROBE_MODEL_3B:
-		return "bcm2710-rpi-3-b.dtb";
-	case PROBE_MODEL_3BPLUS:
-		return "bcm2710-rpi-3-b-plus.dtb";
-	case PROBE_MODEL_4:
-		return "bcm2711-rpi-4-b.dtb";
-	default:
-		return "bcm2712-rpi-5-b.dtb";
-	}
+	return probe_model_dtb(c->pi.model);
+}
+
+static bool is_2711(const struct probe_ctx *c)
+{
+	return probe_model_soc(c->pi.model) == PROBE_SOC_2711;
 }
 
 /* Candidate kernels when config.txt has no kernel= (arm_64bit rules of
@@ -285,9 +281,8 @@ static void kernel_candidates(const struct probe_ctx *c, const char *out[4])
 {
 	int a64 = c->cfg.arm_64bit;
 	memset(out, 0, 4 * sizeof(out[0]));
-	switch (c->pi.model) {
-	case PROBE_MODEL_3B:
-	case PROBE_MODEL_3BPLUS:
+	switch (probe_model_soc(c->pi.model)) {
+	case PROBE_SOC_2837:
 		if (a64 == 0) {
 			out[0] = "kernel7.img";
 			out[1] = "kernel.img";
@@ -299,7 +294,7 @@ static void kernel_candidates(const struct probe_ctx *c, const char *out[4])
 			}
 		}
 		break;
-	case PROBE_MODEL_4:
+	case PROBE_SOC_2711:
 		if (a64 == 0) {
 			out[0] = "kernel7l.img";
 			out[1] = "kernel7.img";
@@ -337,7 +332,7 @@ static void load_os(struct probe_ctx *c, bool probe_first, bool pi5_slash)
 	snprintf(initrd, sizeof(initrd), "%s", cfg->initramfs);
 
 	/* Pi 4 loads a named initramfs before the DTB (doc 4.3). */
-	if (initrd_required && c->pi.model == PROBE_MODEL_4 &&
+	if (initrd_required && is_2711(c) &&
 	    fetch(c, OSP(c, initrd, path, sizeof(path)), HOW_GET, NEED_REQUIRED, 0, NULL) < 0)
 		return;
 
@@ -359,15 +354,17 @@ static void load_os(struct probe_ctx *c, bool probe_first, bool pi5_slash)
 		if (fetch(c, OSP(c, name, path, sizeof(path)), HOW_GET, NEED_EXPECTED, 0, NULL) < 0)
 			return;
 	}
-	if (c->pi.model == PROBE_MODEL_4 && read_config(c, NEED_OPTIONAL, false) < 0)
+	if (is_2711(c) && read_config(c, NEED_OPTIONAL, false) < 0)
 		return;
 
 	/* The Pi 5 is said to send "//" paths when a prefix is set; no
 	 * capture confirms it, so exactly one file (cmdline.txt) is requested
 	 * that way to check the server copes [UNCERTAIN, see the report]. */
-	if (pi5_slash && c->prefix_kept)
-		snprintf(path, sizeof(path), "%s/%s%s", c->prefix, cfg->os_prefix, cfg->cmdline);
-	else
+	if (pi5_slash && c->prefix_kept) {
+		int n = snprintf(path, sizeof(path), "%s/%s%s", c->prefix, cfg->os_prefix, cfg->cmdline);
+		if (n < 0 || (size_t)n >= sizeof(path))
+			path[0] = '\0';  /* rejected by the RRQ builder, as in P() */
+	} else
 		OSP(c, cfg->cmdline, path, sizeof(path));
 	if (probe_first && fetch(c, path, HOW_PROBE, NEED_REQUIRED, 0, NULL) <= 0)
 		return;
@@ -397,7 +394,7 @@ static void load_os(struct probe_ctx *c, bool probe_first, bool pi5_slash)
 			  cands[2] ? cands[2] : "");
 		return;
 	}
-	if (c->pi.model == PROBE_MODEL_4 &&
+	if (is_2711(c) &&
 	    fetch(c, P(c, "armstub8-gic.bin", path, sizeof(path)), HOW_PROBE, NEED_OPTIONAL, 0, NULL) < 0)
 		return;
 	if (fetch(c, OSP(c, kernel, path, sizeof(path)), HOW_GET, NEED_REQUIRED, 0, NULL) <= 0)
@@ -405,7 +402,7 @@ static void load_os(struct probe_ctx *c, bool probe_first, bool pi5_slash)
 
 	if (!initrd_required && cfg->auto_initramfs)
 		auto_initramfs_name(kernel, initrd, sizeof(initrd));
-	if (initrd[0] && !(initrd_required && c->pi.model == PROBE_MODEL_4))
+	if (initrd[0] && !(initrd_required && is_2711(c)))
 		fetch(c, OSP(c, initrd, path, sizeof(path)), HOW_GET,
 		      initrd_required ? NEED_REQUIRED : NEED_OPTIONAL, 0, NULL);
 }
@@ -459,7 +456,7 @@ static void seq_bootcode(struct probe_ctx *c)
 	int r = fetch(c, P(c, "start.elf", path, sizeof(path)), HOW_PROBE, NEED_OPTIONAL, F_PREFIX_PROBE, NULL);
 	if (r < 0 || fetch(c, path, HOW_PROBE, NEED_OPTIONAL, F_PREFIX_PROBE, NULL) < 0)
 		return;
-	char why[64];
+	char why[128];
 	snprintf(why, sizeof(why), r ? "start.elf found" : "%sstart.elf not found", c->prefix);
 	set_prefix(c, r == 1, why);
 	if (fetch(c, P(c, "autoboot.txt", path, sizeof(path)), HOW_GET, NEED_OPTIONAL, 0, NULL) < 0 ||
@@ -500,30 +497,52 @@ static void seq_pi3(struct probe_ctx *c)
 		if (res.offer.tftp_ip != c->tftp_ip)
 			probe_tl_add(&c->tl, "dhcp", "note: bootcode.bin stage uses another TFTP server");
 		set_server(c, res.offer.tftp_ip);
+		/* bootcode.bin, too, talks from the address it was offered. */
+		if (res.have_addr && res.addr != c->src_ip && probe_take_address(c, &res) < 0)
+			return;
 	}
 	seq_bootcode(c);
 }
 
-/* Pi 4 EEPROM (doc 4.3; order of [GUIDE-U20] and [EE#74]). */
-static void seq_pi4(struct probe_ctx *c)
+/* The Pi 4/5 EEPROM's TFTP_PREFIX (doc 3.2) into c->prefix. false when it
+ * is empty: then there is no prefix to probe or clear. */
+static bool eeprom_prefix(struct probe_ctx *c)
 {
-	char path[300];
-	c->stage = PROBE_STAGE_EEPROM;
-	snprintf(c->prefix, sizeof(c->prefix), "%s/", c->pi.id);
+	const struct probe_opts *o = c->o;
+	if (probe_tftp_prefix(&c->pi, o->prefix_mode, o->prefix_str, c->prefix, sizeof(c->prefix)) < 0)
+		c->prefix[0] = '\0';
+	c->prefix_kept = false;
+	if (!c->prefix[0])
+		probe_tl_add(&c->tl, "tftp", "no TFTP prefix (TFTP_PREFIX=1 with an empty TFTP_PREFIX_STR)");
+	return c->prefix[0] != '\0';
+}
+
+/* Pi 4: "If neither start4.elf nor start.elf are found in the prefixed
+ * directory then the prefix is cleared" [DOC-EEPROM], whichever
+ * TFTP_PREFIX made it. Returns -1 when the run must stop. */
+static int pi4_prefix(struct probe_ctx *c)
+{
+	char path[300], why[128];
 	int r4 = fetch(c, P(c, "start4.elf", path, sizeof(path)), HOW_PROBE, NEED_OPTIONAL, F_PREFIX_PROBE, NULL);
 	if (r4 < 0)
-		return;
+		return -1;
 	int r = fetch(c, P(c, "start.elf", path, sizeof(path)), HOW_PROBE, NEED_OPTIONAL, F_PREFIX_PROBE, NULL);
 	if (r < 0)
-		return;
-	/* "If neither start4.elf nor start.elf are found in the prefixed
-	 * directory then the prefix is cleared" [DOC-EEPROM]. */
-	char why[80];
+		return -1;
 	if (r4 == 1 || r == 1)
 		snprintf(why, sizeof(why), "%s found", r4 == 1 ? "start4.elf" : "start.elf");
 	else
 		snprintf(why, sizeof(why), "%sstart4.elf, start.elf not found", c->prefix);
 	set_prefix(c, r4 == 1 || r == 1, why);
+	return 0;
+}
+
+/* Pi 4/400/CM4 EEPROM (doc 4.3; order of [GUIDE-U20] and [EE#74]). */
+static void seq_pi4(struct probe_ctx *c)
+{
+	c->stage = PROBE_STAGE_EEPROM;
+	if (eeprom_prefix(c) && pi4_prefix(c) < 0)
+		return;
 	if (read_config(c, NEED_OPTIONAL, false) < 0)
 		return;
 	probe_diversion(c, "pieeprom.sig", "a real Pi 4 (ENABLE_SELF_UPDATE=1) would update its EEPROM");
@@ -532,27 +551,33 @@ static void seq_pi4(struct probe_ctx *c)
 	run_start_elf(c, "start4.elf", "fixup4.dat", false);
 }
 
-/* Pi 5: firmware in the EEPROM, no start*.elf (doc 4.4, order [UNCERTAIN]). */
-static void seq_pi5(struct probe_ctx *c)
+/* Pi 5: the prefix is kept when the prefixed dir looks bootable:
+ * config.txt and a device tree (doc 3.2 [TINK] [DOC-EEPROM]). */
+static int pi5_prefix(struct probe_ctx *c)
 {
-	char path[300];
-	c->stage = PROBE_STAGE_EEPROM;
-	snprintf(c->prefix, sizeof(c->prefix), "%s/", c->pi.id);
-	/* Prefix kept when the prefixed dir looks bootable: config.txt and a
-	 * device tree (doc 3.2 [TINK] [DOC-EEPROM]). */
+	char path[300], why[128];
 	int r = fetch(c, P(c, "config.txt", path, sizeof(path)), HOW_PROBE, NEED_OPTIONAL, F_PREFIX_PROBE, NULL);
 	if (r < 0)
-		return;
+		return -1;
 	int rd = 0;
 	if (r == 1 &&
 	    (rd = fetch(c, P(c, default_dtb(c), path, sizeof(path)), HOW_PROBE, NEED_OPTIONAL, F_PREFIX_PROBE, NULL)) < 0)
-		return;
-	char why[80];
+		return -1;
 	if (r == 1 && rd == 1)
 		snprintf(why, sizeof(why), "config.txt and %s found", default_dtb(c));
 	else
 		snprintf(why, sizeof(why), "%s%s not found", c->prefix, r == 1 ? default_dtb(c) : "config.txt");
 	set_prefix(c, r == 1 && rd == 1, why);
+	return 0;
+}
+
+/* Pi 5: firmware in the EEPROM, no start*.elf (doc 4.4, order [UNCERTAIN]). */
+static void seq_pi5(struct probe_ctx *c)
+{
+	char path[300];
+	c->stage = PROBE_STAGE_EEPROM;
+	if (eeprom_prefix(c) && pi5_prefix(c) < 0)
+		return;
 	probe_diversion(c, "pieeprom.sig", "a real Pi 5 (ENABLE_SELF_UPDATE=1) would update its EEPROM");
 	if (read_config(c, NEED_REQUIRED, true) <= 0 ||
 	    fetch(c, P(c, "armstub8-2712.bin", path, sizeof(path)), HOW_GET, NEED_OPTIONAL, 0, NULL) < 0)
@@ -562,12 +587,11 @@ static void seq_pi5(struct probe_ctx *c)
 
 void probe_tftp_phase(struct probe_ctx *c)
 {
-	switch (c->pi.model) {
-	case PROBE_MODEL_3B:
-	case PROBE_MODEL_3BPLUS:
+	switch (probe_model_soc(c->pi.model)) {
+	case PROBE_SOC_2837:
 		seq_pi3(c);
 		break;
-	case PROBE_MODEL_4:
+	case PROBE_SOC_2711:
 		seq_pi4(c);
 		break;
 	default:

@@ -160,7 +160,8 @@ static int open_sock(const struct probe_tftp_req *rq, struct probe_tftp_res *res
 		(void)setsockopt(fd, SOL_SOCKET, SO_BINDTODEVICE, rq->ifname,
 				 (socklen_t)strnlen(rq->ifname, IFNAMSIZ));
 	}
-	struct sockaddr_in a = { .sin_family = AF_INET };
+	/* The offered address when the Pi has one (probe_addr.c). */
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = rq->src_ip };
 	int rc = -1;
 	for (int i = 0; i < 64 && rc < 0; i++) {
 		a.sin_port = htons(pick_port());

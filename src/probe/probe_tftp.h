@@ -36,6 +36,7 @@ typedef void probe_tftp_sink_fn(void *arg, uint64_t off, const uint8_t *p, size_
 struct probe_tftp_req {
 	const char *path;
 	uint32_t server_ip;       /* network order */
+	uint32_t src_ip;          /* bind to this address (network order), 0 = any */
 	uint16_t port;            /* host order, normally 69 */
 	const char *ifname;       /* SO_BINDTODEVICE when non-empty */
 	bool opt_tsize;           /* ask "tsize 0" */

@@ -1,7 +1,10 @@
 /* test_probe.c - `pinetboot probe`: generated DISCOVERs byte-exact against
  * the protocol reference layouts (doc 1.2, 1.3, 1.4), raw frames, offer
  * judging (menu present/absent/embedded/spaced, opt 66), the TFTP OACK
- * checker, config.txt parsing and the verification helpers. */
+ * checker, config.txt parsing and the verification helpers; the models
+ * (400, CM4, 5: device trees, revisions, [pi4]/[pi400]/[cm4]/[pi5]
+ * sections), TFTP_PREFIX names, Pi 3 identities, offered-address helpers,
+ * and whole TFTP request sequences against a loopback tree server. */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
@@ -23,8 +26,10 @@
 #include "dhcp/dhcp_pi.h"
 #include "dhcp/dhcp_proxy.h"
 #include "probe/probe.h"
+#include "probe/probe_addr.h"
 #include "probe/probe_config.h"
 #include "probe/probe_dhcp.h"
+#include "probe/probe_run.h"
 #include "probe/probe_tftp.h"
 #include "probe/probe_verify.h"
 #include "tftp/tftp_proto.h"
@@ -752,7 +757,7 @@ static void t_tftp_engine_violations(void **state)
 
 static void parse_cfg(struct probe_config *c, enum probe_model m, uint32_t serial, const char *text)
 {
-	struct probe_cfg_board b = { m, serial };
+	struct probe_cfg_board b = { m, serial, probe_model_board_rev(m) };
 	probe_config_init(c);
 	probe_config_parse(c, &b, text, strlen(text));
 }
@@ -851,7 +856,7 @@ static void t_config_limits(void **state)
 	for (int i = 0; i < 300; i++)
 		text[o++] = 'k';
 	text[o] = '\0';
-	struct probe_cfg_board b = { PROBE_MODEL_4, 0 };
+	struct probe_cfg_board b = { PROBE_MODEL_4, 0, 0 };
 	probe_config_init(&c);
 	probe_config_parse(&c, &b, text, o);
 	assert_int_equal(c.n_overlays, PROBE_CFG_OVERLAYS_MAX);
@@ -1010,6 +1015,455 @@ static void t_identity_and_numbers(void **state)
 	assert_string_equal(pi.id, "00abcdef");
 }
 
+/* ---------------------------------------------------------------- models */
+
+static void t_models(void **state)
+{
+	(void)state;
+	static const struct {
+		const char *arg, *tag, *dtb;
+		enum probe_model m;
+		enum probe_soc soc;
+		uint32_t rev;
+	} tab[] = {
+		{ "3b", "pi3b", "bcm2710-rpi-3-b.dtb", PROBE_MODEL_3B, PROBE_SOC_2837, 0xa02082 },
+		{ "3b+", "pi3b+", "bcm2710-rpi-3-b-plus.dtb", PROBE_MODEL_3BPLUS, PROBE_SOC_2837, 0xa020d3 },
+		{ "4", "pi4", "bcm2711-rpi-4-b.dtb", PROBE_MODEL_4, PROBE_SOC_2711, 0xa03111 },
+		{ "400", "pi400", "bcm2711-rpi-400.dtb", PROBE_MODEL_400, PROBE_SOC_2711, 0xc03130 },
+		{ "cm4", "cm4", "bcm2711-rpi-cm4.dtb", PROBE_MODEL_CM4, PROBE_SOC_2711, 0xa03140 },
+		{ "5", "pi5", "bcm2712-rpi-5-b.dtb", PROBE_MODEL_5, PROBE_SOC_2712, 0xd04170 },
+	};
+	for (size_t i = 0; i < sizeof(tab) / sizeof(tab[0]); i++) {
+		enum probe_model m = PROBE_MODEL_MAX;
+		assert_int_equal(probe_model_parse(tab[i].arg, &m), 0);
+		assert_int_equal(m, tab[i].m);
+		assert_int_equal(probe_model_parse(tab[i].tag, &m), 0);
+		assert_int_equal(m, tab[i].m);
+		assert_string_equal(probe_model_tag(m), tab[i].tag);
+		assert_string_equal(probe_model_dtb(m), tab[i].dtb);
+		assert_int_equal(probe_model_soc(m), tab[i].soc);
+		assert_int_equal(probe_model_board_rev(m), tab[i].rev);
+	}
+	enum probe_model m;
+	assert_int_equal(probe_model_parse("cm4s", &m), -EINVAL);  /* no Ethernet: no netboot */
+	/* The 400 and the CM4 send the Pi 4 GUID with their own revision. */
+	struct probe_pi pi;
+	uint8_t g[17];
+	make_pi(&pi, PROBE_MODEL_400, 0x5b154510, "dc:a6:32:2e:f8:ed");
+	probe_guid(PROBE_DISC_EEPROM, &pi, g);
+	static const uint8_t g400[17] = { 0x00, 'R', 'P', 'i', '4', 0x30, 0x31, 0xc0, 0x00,
+					  0x32, 0x2e, 0xf8, 0xed, 0x10, 0x45, 0x15, 0x5b };
+	assert_memory_equal(g, g400, 17);
+	make_pi(&pi, PROBE_MODEL_CM4, 0x5b154510, "e4:5f:01:2e:f8:ed");
+	probe_guid(PROBE_DISC_EEPROM, &pi, g);
+	assert_memory_equal(g + 1, "RPi4\x40\x31\xa0", 7);
+	make_pi(&pi, PROBE_MODEL_5, 0x5b154510, "2c:cf:67:2e:f8:ed");
+	probe_guid(PROBE_DISC_EEPROM, &pi, g);
+	assert_memory_equal(g + 1, "RPi5\x70\x41\xd0", 7);
+}
+
+static void t_config_model_sections(void **state)
+{
+	(void)state;
+	static const char text[] =
+		"[pi4]\nkernel=a.img\n"
+		"[pi5]\nkernel=b.img\n"
+		"[pi400]\ndtoverlay=only400\n"
+		"[cm4]\ndtoverlay=onlycm4\ndevice_tree=cm4-custom.dtb\n"
+		"[cm4s]\nkernel=never-cm4s.img\n"
+		"[pi500]\nkernel=never-500.img\n"
+		"[all]\ndtoverlay=common\n"
+		"[board-type=0x13]\ninclude type400.txt\n"
+		"[board-type=0x17]\ninitramfs five.img\n"
+		"[all]\n[none]\nkernel=never.img\n"
+		"[all]\nos_prefix=os/\n";
+	struct probe_config c;
+	parse_cfg(&c, PROBE_MODEL_4, 1, text);
+	assert_string_equal(c.kernel, "a.img");
+	assert_int_equal(c.n_overlays, 1);
+	assert_string_equal(c.overlays[0], "common");
+	assert_false(c.has_device_tree);
+	assert_int_equal(c.n_includes, 0);
+	assert_string_equal(c.os_prefix, "os/");
+
+	parse_cfg(&c, PROBE_MODEL_400, 1, text);   /* [pi4] applies to the 400 too */
+	assert_string_equal(c.kernel, "a.img");
+	assert_int_equal(c.n_overlays, 2);
+	assert_string_equal(c.overlays[0], "only400");
+	assert_string_equal(c.overlays[1], "common");
+	assert_int_equal(c.n_includes, 1);
+	assert_string_equal(c.includes[0], "type400.txt");
+
+	parse_cfg(&c, PROBE_MODEL_CM4, 1, text);
+	assert_string_equal(c.kernel, "a.img");
+	assert_int_equal(c.n_overlays, 2);
+	assert_string_equal(c.overlays[0], "onlycm4");
+	assert_true(c.has_device_tree);
+	assert_string_equal(c.device_tree, "cm4-custom.dtb");
+	assert_int_equal(c.n_includes, 0);
+
+	parse_cfg(&c, PROBE_MODEL_5, 1, text);
+	assert_string_equal(c.kernel, "b.img");
+	assert_string_equal(c.initramfs, "five.img");
+	assert_int_equal(c.n_overlays, 1);
+	assert_string_equal(c.os_prefix, "os/");
+
+	parse_cfg(&c, PROBE_MODEL_3BPLUS, 1, text);
+	assert_string_equal(c.kernel, "");
+	assert_string_equal(c.initramfs, "");
+}
+
+static void t_tftp_prefix(void **state)
+{
+	(void)state;
+	struct probe_pi pi;
+	char out[48];
+	make_pi(&pi, PROBE_MODEL_4, 0x0136c2ab, "dc:a6:32:01:36:c2");
+	assert_int_equal(probe_tftp_prefix(&pi, PROBE_PREFIX_SERIAL, NULL, out, sizeof(out)), 0);
+	assert_string_equal(out, "0136c2ab/");
+	assert_int_equal(probe_tftp_prefix(&pi, PROBE_PREFIX_MAC, NULL, out, sizeof(out)), 0);
+	assert_string_equal(out, "dc-a6-32-01-36-c2/");   /* doc 3.2 example */
+	assert_int_equal(probe_tftp_prefix(&pi, PROBE_PREFIX_STR, "tftp_test/", out, sizeof(out)), 0);
+	assert_string_equal(out, "tftp_test/");           /* verbatim: no '/' added */
+	assert_int_equal(probe_tftp_prefix(&pi, PROBE_PREFIX_NONE, NULL, out, sizeof(out)), 0);
+	assert_string_equal(out, "");
+	assert_int_equal(probe_tftp_prefix(&pi, PROBE_PREFIX_MAC, NULL, out, 18), -ENAMETOOLONG);
+
+	enum probe_prefix_mode mode;
+	char str[PROBE_PREFIX_STR_MAX + 1];
+	assert_int_equal(probe_prefix_parse("serial", &mode, str), 0);
+	assert_int_equal(mode, PROBE_PREFIX_SERIAL);
+	assert_int_equal(probe_prefix_parse("mac", &mode, str), 0);
+	assert_int_equal(mode, PROBE_PREFIX_MAC);
+	assert_int_equal(probe_prefix_parse("none", &mode, str), 0);
+	assert_int_equal(mode, PROBE_PREFIX_NONE);
+	assert_int_equal(probe_prefix_parse("rack-1/", &mode, str), 0);
+	assert_int_equal(mode, PROBE_PREFIX_STR);
+	assert_string_equal(str, "rack-1/");
+	assert_int_equal(probe_prefix_parse("", &mode, str), -EINVAL);
+	assert_int_equal(probe_prefix_parse("has space/", &mode, str), -EINVAL);
+	assert_int_equal(probe_prefix_parse("0123456789abcdef0123456789abcdef", &mode, str), 0);
+	assert_int_equal(probe_prefix_parse("0123456789abcdef0123456789abcdef0", &mode, str), -EINVAL);
+}
+
+static void t_identity_pi3(void **state)
+{
+	(void)state;
+	struct probe_pi pi;
+	static const uint8_t none[6] = { 0 };
+	/* --model 3b --serial S: MAC b8:27:eb + the serial's low 24 bits (doc 1.1). */
+	probe_pi_identity(&pi, PROBE_MODEL_3B, 0xa02082, true, 0xb66c4c16, false, none, 0);
+	static const uint8_t want[6] = { 0xb8, 0x27, 0xeb, 0x6c, 0x4c, 0x16 };
+	assert_memory_equal(pi.mac, want, 6);
+	assert_string_equal(pi.id, "b66c4c16");
+	/* --count: the third Pi has the next serials and matching MACs. */
+	probe_pi_identity(&pi, PROBE_MODEL_3B, 0xa02082, true, 0xb66c4c16, false, none, 2);
+	assert_string_equal(pi.id, "b66c4c18");
+	assert_int_equal(pi.mac[5], 0x18);
+	/* --mac only: the serial's low 24 bits come from the MAC. */
+	probe_pi_identity(&pi, PROBE_MODEL_3B, 0xa02082, false, 0, true, want, 0);
+	assert_int_equal(pi.serial & 0xffffff, 0x6c4c16);
+	/* A Pi 4 MAC from a serial uses the Pi 4 OUI. */
+	probe_pi_identity(&pi, PROBE_MODEL_CM4, 0xa03140, true, 0x12345678, false, none, 0);
+	assert_int_equal(pi.mac[0], 0xe4);
+	assert_int_equal(pi.mac[5], 0x78);
+}
+
+static void t_addr_helpers(void **state)
+{
+	(void)state;
+	uint32_t a = htonl(0x0a010064), b = htonl(0x0a010065);  /* 10.1.0.100, .101 */
+	assert_int_equal(probe_mask_plen(htonl(0xffffff00)), 24);
+	assert_int_equal(probe_mask_plen(htonl(0xffffffff)), 32);
+	assert_int_equal(probe_mask_plen(0), 0);
+	assert_int_equal(probe_mask_plen(htonl(0xff00ff00)), -EINVAL);
+	assert_true(probe_addr_in_prefix(b, a, 24));
+	assert_false(probe_addr_in_prefix(htonl(0x0a020001), a, 24));
+	assert_false(probe_addr_in_prefix(b, a, 32));
+	assert_true(probe_addr_in_prefix(htonl(0xc0a80001), a, 0));
+	/* One address per simulated Pi: a second owner is refused. */
+	char other[9] = "";
+	assert_int_equal(probe_addr_claim(a, "1234abcd", other), 0);
+	assert_int_equal(probe_addr_claim(a, "1234abcd", other), 0);   /* its own again */
+	assert_int_equal(probe_addr_claim(b, "20000002", other), 0);
+	assert_int_equal(probe_addr_claim(a, "20000002", other), -EADDRINUSE);
+	assert_string_equal(other, "1234abcd");
+}
+
+/* ------------------------------------------------ whole sequences over TFTP */
+
+/* A TFTP server on 127.0.0.1 serving an in-memory tree and recording every
+ * request, to check the file names each generation asks for. */
+struct tree_file {
+	const char *name;
+	const char *content;
+};
+
+#define TREE_REQS_MAX 64
+struct tree {
+	int fd;
+	uint16_t port;
+	const struct tree_file *files;
+	volatile int stop;
+	pthread_t th;
+	unsigned n;
+	char reqs[TREE_REQS_MAX][80];
+};
+
+static const struct tree_file *tree_find(const struct tree *t, const char *name)
+{
+	char norm[TFTP_FILENAME_MAX + 1];
+	size_t o = 0;
+	/* "//" as the Pi 5 may send it (probe_seq.c) means "/". */
+	for (size_t i = 0; name[i] && o + 1 < sizeof(norm); i++)
+		if (!(name[i] == '/' && o > 0 && norm[o - 1] == '/'))
+			norm[o++] = name[i];
+	norm[o] = '\0';
+	for (const struct tree_file *f = t->files; f->name; f++)
+		if (strcmp(f->name, norm) == 0)
+			return f;
+	return NULL;
+}
+
+/* One transfer on its own socket t; ends on the last ACK, an ERROR from
+ * the client (probes) or silence. */
+static void tree_serve(int t, const struct tftp_req *req, const struct tree_file *f)
+{
+	static __thread uint8_t b[2048];
+	uint16_t op, blk, bs = req->opts.has_blksize ? req->opts.blksize : 512;
+	size_t size = strlen(f->content);
+	int k;
+	if (bs > 1468)
+		bs = 1468;
+	if (req->opts.has_tsize || req->opts.has_blksize) {
+		struct tftp_opts o = { 0 };
+		o.has_tsize = req->opts.has_tsize;
+		o.tsize = size;
+		o.has_blksize = req->opts.has_blksize;
+		o.blksize = bs;
+		k = tftp_build_oack(b, sizeof(b), &o);
+		send(t, b, (size_t)k, 0);
+		if (fake_wait(t, b, sizeof(b), &op, &blk) < 0 || op != TFTP_ACK)
+			return;
+	}
+	for (uint16_t block = 1;; block++) {
+		size_t off = (size_t)(block - 1) * bs, len = size - off < bs ? size - off : bs;
+		k = tftp_build_data_hdr(b, sizeof(b), block);
+		memcpy(b + 4, f->content + off, len);
+		send(t, b, 4 + len, 0);
+		if (fake_wait(t, b, sizeof(b), &op, &blk) < 0 || op != TFTP_ACK || len < bs)
+			return;
+	}
+}
+
+static void *tree_main(void *arg)
+{
+	struct tree *t = arg;
+	static __thread uint8_t b[2048];
+	while (!t->stop) {
+		struct pollfd p = { .fd = t->fd, .events = POLLIN };
+		if (poll(&p, 1, 100) <= 0)
+			continue;
+		struct sockaddr_in cl;
+		socklen_t l = sizeof(cl);
+		struct tftp_req req;
+		ssize_t n = recvfrom(t->fd, b, sizeof(b), 0, (struct sockaddr *)&cl, &l);
+		if (n <= 0 || tftp_parse_request(b, (size_t)n, &req) < 0)
+			continue;
+		if (t->n < TREE_REQS_MAX)
+			snprintf(t->reqs[t->n++], sizeof(t->reqs[0]), "%.79s", req.filename);
+		int s = socket(AF_INET, SOCK_DGRAM, 0);
+		struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+		bind(s, (struct sockaddr *)&a, sizeof(a));
+		connect(s, (struct sockaddr *)&cl, sizeof(cl));
+		const struct tree_file *f = tree_find(t, req.filename);
+		if (f) {
+			tree_serve(s, &req, f);
+		} else {
+			int k = tftp_build_error(b, sizeof(b), TFTP_ENOTFOUND, NULL);
+			send(s, b, (size_t)k, 0);
+		}
+		close(s);
+	}
+	return NULL;
+}
+
+/* Run one simulated Pi's TFTP phase (as with --server) against files;
+ * the requests land in t->reqs. Returns whether the Pi passed. */
+static bool run_tree(struct tree *t, const struct tree_file *files, enum probe_model m, uint32_t serial,
+		     const char *mac, enum probe_prefix_mode pm, const char *pstr)
+{
+	memset(t, 0, sizeof(*t));
+	t->files = files;
+	t->fd = socket(AF_INET, SOCK_DGRAM, 0);
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	assert_int_equal(bind(t->fd, (struct sockaddr *)&a, sizeof(a)), 0);
+	socklen_t l = sizeof(a);
+	getsockname(t->fd, (struct sockaddr *)&a, &l);
+	t->port = ntohs(a.sin_port);
+	assert_int_equal(pthread_create(&t->th, NULL, tree_main, t), 0);
+
+	static struct probe_opts o;
+	memset(&o, 0, sizeof(o));
+	o.model = m;
+	o.has_server = true;
+	o.server.s_addr = htonl(INADDR_LOOPBACK);
+	o.tftp_port = t->port;
+	o.timeout_s = 30;
+	o.file_timeout_ms = 5000;
+	o.prefix_mode = pm;
+	snprintf(o.prefix_str, sizeof(o.prefix_str), "%s", pstr ? pstr : "");
+	static struct probe_ctx c;
+	memset(&c, 0, sizeof(c));
+	c.o = &o;
+	make_pi(&c.pi, m, serial, mac);
+	c.t0 = probe_now_ms();
+	c.deadline = c.t0 + 30000;
+	c.ifname = "";
+	c.nic.home_fd = -1;
+	c.tftp_ip = o.server.s_addr;
+	snprintf(c.server_str, sizeof(c.server_str), "127.0.0.1");
+	probe_tl_init(&c.tl, c.t0, NULL);
+	probe_config_init(&c.cfg);
+	probe_mac_fmt(c.pi.mac, c.mac_str);
+	pi_mac_id(c.pi.mac, c.mac_id);
+	probe_tftp_phase(&c);
+	t->stop = 1;
+	pthread_join(t->th, NULL);
+	close(t->fd);
+	if (c.failed) {
+		probe_tl_print(&c.tl, stderr);
+		fprintf(stderr, "FAIL: %s\n", c.reason);
+	}
+	probe_tl_free(&c.tl);
+	return !c.failed;
+}
+
+static void check_reqs(const struct tree *t, const char *const *want)
+{
+	unsigned n = 0;
+	while (want[n])
+		n++;
+	for (unsigned i = 0; i < t->n && i < n; i++)
+		if (strcmp(t->reqs[i], want[i]) != 0) {
+			for (unsigned k = 0; k < t->n; k++)
+				fprintf(stderr, "  asked %2u %s\n", k, t->reqs[k]);
+			fail_msg("request %u: asked '%s', want '%s'", i, t->reqs[i], want[i]);
+		}
+	assert_int_equal(t->n, n);
+}
+
+static const char cfg_models[] = "[pi4]\nkernel=a.img\n[pi5]\nkernel=b.img\n[pi400]\ndtoverlay=only400\n"
+				  "[all]\narm_64bit=1\n";
+
+static void t_seq_pi400(void **state)
+{
+	(void)state;
+	static const struct tree_file files[] = {
+		{ "start4.elf", "S4" }, { "fixup4.dat", "F4" }, { "config.txt", cfg_models },
+		{ "bcm2711-rpi-400.dtb", "DT400" }, { "overlays/only400.dtbo", "OV" },
+		{ "cmdline.txt", "console=tty1" }, { "a.img", "KERNEL-A" }, { "b.img", "KERNEL-B" },
+		{ NULL, NULL },
+	};
+	static const char *const want[] = {
+		"400abcd0/start4.elf", "400abcd0/start.elf", "config.txt", "pieeprom.sig", "recover4.elf",
+		"recovery.elf", "start4.elf", "fixup4.dat", "config.txt", "dt-blob.bin", "bootcfg.txt",
+		"bcm2711-rpi-400.dtb", "overlays/overlay_map.dtb", "overlays/only400.dtbo", "config.txt",
+		"cmdline.txt", "a.img", "armstub8-gic.bin", "a.img", NULL,
+	};
+	struct tree t;
+	assert_true(run_tree(&t, files, PROBE_MODEL_400, 0x400abcd0, "dc:a6:32:0a:bc:d0", PROBE_PREFIX_SERIAL, NULL));
+	check_reqs(&t, want);
+	/* The CM4 asks its own device tree and skips the [pi400] overlay. */
+	static const struct tree_file cm4files[] = {
+		{ "start4.elf", "S4" }, { "fixup4.dat", "F4" }, { "config.txt", cfg_models },
+		{ "bcm2711-rpi-cm4.dtb", "DTCM4" }, { "cmdline.txt", "c" }, { "a.img", "KERNEL-A" },
+		{ NULL, NULL },
+	};
+	assert_true(run_tree(&t, cm4files, PROBE_MODEL_CM4, 0x0c4c4c4c, "e4:5f:01:4c:4c:4c", PROBE_PREFIX_SERIAL, NULL));
+	assert_string_equal(t.reqs[11], "bcm2711-rpi-cm4.dtb");
+	assert_string_equal(t.reqs[13], "config.txt");
+	/* Without the CM4 dtb the boot fails: the name is really asked. */
+	static const struct tree_file nodtb[] = {
+		{ "start4.elf", "S4" }, { "fixup4.dat", "F4" }, { "config.txt", cfg_models },
+		{ "bcm2711-rpi-4-b.dtb", "DT4" }, { "cmdline.txt", "c" }, { "a.img", "K" }, { NULL, NULL },
+	};
+	assert_false(run_tree(&t, nodtb, PROBE_MODEL_CM4, 0x0c4c4c4c, "e4:5f:01:4c:4c:4c", PROBE_PREFIX_SERIAL, NULL));
+}
+
+static void t_seq_pi5_mac_prefix(void **state)
+{
+	(void)state;
+	static const struct tree_file files[] = {
+		{ "2c-cf-67-55-ab-cd/config.txt", cfg_models }, { "2c-cf-67-55-ab-cd/bcm2712-rpi-5-b.dtb", "DT5" },
+		{ "2c-cf-67-55-ab-cd/cmdline.txt", "c" }, { "2c-cf-67-55-ab-cd/b.img", "KERNEL-B" },
+		{ "2c-cf-67-55-ab-cd/a.img", "KERNEL-A" }, { NULL, NULL },
+	};
+	static const char *const want[] = {
+		"2c-cf-67-55-ab-cd/config.txt", "2c-cf-67-55-ab-cd/bcm2712-rpi-5-b.dtb",
+		"2c-cf-67-55-ab-cd/pieeprom.sig", "2c-cf-67-55-ab-cd/config.txt",
+		"2c-cf-67-55-ab-cd/armstub8-2712.bin", "2c-cf-67-55-ab-cd/bcm2712-rpi-5-b.dtb",
+		"2c-cf-67-55-ab-cd/overlays/overlay_map.dtb", "2c-cf-67-55-ab-cd//cmdline.txt",
+		"2c-cf-67-55-ab-cd/b.img", "2c-cf-67-55-ab-cd/b.img", NULL,
+	};
+	struct tree t;
+	assert_true(run_tree(&t, files, PROBE_MODEL_5, 0x5555abcd, "2c:cf:67:55:ab:cd", PROBE_PREFIX_MAC, NULL));
+	check_reqs(&t, want);
+}
+
+static void t_seq_pi4_prefixes(void **state)
+{
+	(void)state;
+	/* TFTP_PREFIX=1: the custom string, kept because start4.elf is there. */
+	static const struct tree_file files[] = {
+		{ "rack1/start4.elf", "S4" }, { "rack1/fixup4.dat", "F4" }, { "rack1/config.txt", cfg_models },
+		{ "rack1/bcm2711-rpi-4-b.dtb", "DT4" }, { "rack1/cmdline.txt", "c" }, { "rack1/a.img", "KA" },
+		{ "start4.elf", "S4" }, { "fixup4.dat", "F4" }, { "config.txt", cfg_models },
+		{ "bcm2711-rpi-4-b.dtb", "DT4" }, { "cmdline.txt", "c" }, { "a.img", "KA" },
+		{ NULL, NULL },
+	};
+	struct tree t;
+	assert_true(run_tree(&t, files, PROBE_MODEL_4, 0x1234abcd, "dc:a6:32:12:34:cd", PROBE_PREFIX_STR, "rack1/"));
+	assert_string_equal(t.reqs[0], "rack1/start4.elf");
+	assert_string_equal(t.reqs[1], "rack1/start.elf");
+	assert_string_equal(t.reqs[2], "rack1/config.txt");
+	for (unsigned i = 0; i < t.n; i++)
+		assert_memory_equal(t.reqs[i], "rack1/", 6);
+	/* Another string whose directory does not exist: prefix cleared. */
+	assert_true(run_tree(&t, files, PROBE_MODEL_4, 0x1234abcd, "dc:a6:32:12:34:cd", PROBE_PREFIX_STR, "rack2/"));
+	assert_string_equal(t.reqs[0], "rack2/start4.elf");
+	assert_string_equal(t.reqs[1], "rack2/start.elf");
+	assert_string_equal(t.reqs[2], "config.txt");
+	/* TFTP_PREFIX=2 falls back the same way. */
+	assert_true(run_tree(&t, files, PROBE_MODEL_4, 0x1234abcd, "dc:a6:32:12:34:cd", PROBE_PREFIX_MAC, NULL));
+	assert_string_equal(t.reqs[0], "dc-a6-32-12-34-cd/start4.elf");
+	assert_string_equal(t.reqs[2], "config.txt");
+	/* No prefix at all: no prefix probes. */
+	assert_true(run_tree(&t, files, PROBE_MODEL_4, 0x1234abcd, "dc:a6:32:12:34:cd", PROBE_PREFIX_NONE, NULL));
+	assert_string_equal(t.reqs[0], "config.txt");
+}
+
+static void t_seq_pi3b(void **state)
+{
+	(void)state;
+	static const struct tree_file files[] = {
+		{ "bootcode.bin", "BOOTCODE" }, { "start.elf", "S" }, { "fixup.dat", "F" },
+		{ "config.txt", "[pi3]\nkernel=k3.img\n[pi4]\nkernel=a.img\n" },
+		{ "bcm2710-rpi-3-b.dtb", "DT3" }, { "cmdline.txt", "c" }, { "k3.img", "K3" }, { NULL, NULL },
+	};
+	/* ROM: bootcode.bin without prefix, then bootcode.bin asks <serial>/
+	 * (doc 3.2, 4.2) and falls back to the root. */
+	static const char *const want[] = {
+		"bootcode.bin", "bootsig.bin", "b66c4c16/start.elf", "b66c4c16/start.elf", "autoboot.txt",
+		"config.txt", "recovery.elf", "start.elf", "fixup.dat", "config.txt", "dt-blob.bin",
+		"bootcfg.txt", "bcm2710-rpi-3-b.dtb", "bcm2710-rpi-3-b.dtb", "overlays/overlay_map.dtb",
+		"cmdline.txt", "cmdline.txt", "k3.img", "k3.img", NULL,
+	};
+	struct tree t;
+	assert_true(run_tree(&t, files, PROBE_MODEL_3B, 0xb66c4c16, "b8:27:eb:6c:4c:16", PROBE_PREFIX_SERIAL, NULL));
+	check_reqs(&t, want);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1035,6 +1489,15 @@ int main(void)
 		cmocka_unit_test(t_verify_helpers),
 		cmocka_unit_test(t_expect),
 		cmocka_unit_test(t_identity_and_numbers),
+		cmocka_unit_test(t_models),
+		cmocka_unit_test(t_config_model_sections),
+		cmocka_unit_test(t_tftp_prefix),
+		cmocka_unit_test(t_identity_pi3),
+		cmocka_unit_test(t_addr_helpers),
+		cmocka_unit_test(t_seq_pi400),
+		cmocka_unit_test(t_seq_pi5_mac_prefix),
+		cmocka_unit_test(t_seq_pi4_prefixes),
+		cmocka_unit_test(t_seq_pi3b),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
