@@ -281,13 +281,19 @@ static void setup_ctx(struct probe_ctx *c, const struct probe_opts *o, uint64_t 
 	probe_config_init(&c->cfg);
 	probe_mac_fmt(c->pi.mac, c->mac_str);
 	pi_mac_id(c->pi.mac, c->mac_id);
+	/* ${id} is the Pi's directory: its serial, or its MAC for a Pi
+	 * registered by MAC (the server links the two names). */
+	snprintf(c->dir_id, sizeof(c->dir_id), "%s", c->pi.id);
 	if (o->data_dir) {
 		probe_client_name(o->data_dir, c->pi.id, c->name, sizeof(c->name));
-		if (!c->name[0])
+		if (!c->name[0]) {
 			probe_client_name(o->data_dir, c->mac_id, c->name, sizeof(c->name));
+			if (c->name[0])
+				snprintf(c->dir_id, sizeof(c->dir_id), "%s", c->mac_id);
+		}
 	}
 	c->vars = (struct probe_vars){
-		.server = c->server_str, .id = c->pi.id, .serial = c->pi.id, .mac = c->mac_str, .name = c->name,
+		.server = c->server_str, .id = c->dir_id, .serial = c->pi.id, .mac = c->mac_str, .name = c->name,
 	};
 }
 

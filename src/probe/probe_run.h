@@ -84,6 +84,7 @@ struct probe_ctx {
 	bool prefix_kept;
 	struct probe_config cfg;
 	char mac_str[18], mac_id[18], name[128];
+	char dir_id[18]; /* with --data: the registered client directory (serial or MAC id) */
 	struct probe_vars vars;
 	struct probe_dhcp_result dhcp;
 };
