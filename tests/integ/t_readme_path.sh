@@ -87,14 +87,17 @@ PIS=(
 	"Pi 4 with TFTP_PREFIX=2|--model 4 --serial 4444cafe --mac dc:a6:32:44:ca:fe --tftp-prefix mac"
 )
 
-boot_all() { # mode
+boot_all() { # mode server-bg-name
 	local p name args
+	# The Pis' overlays are mounted in serve's own mount namespace (ip
+	# netns exec gives it one): probe --data reads them from there.
+	local mnt="/proc/$(bg_pid "$2")/ns/mnt"
 	for p in "${PIS[@]}"; do
 		name=${p%%|*}
 		args=${p#*|}
 		# shellcheck disable=SC2086
 		check "$1: $name boots, every byte as the data dir says" \
-			ns_exec pi "$PNB" probe --interface eth0 --timeout 90 --data "$DATA" $args
+			nsenter --mount="$mnt" --net="/run/netns/$(ns pi)" "$PNB" probe --interface eth0 --timeout 90 --data "$DATA" $args
 	done
 }
 
@@ -114,7 +117,7 @@ else
 	fail "full DHCP: pinetboot serve runs" "$(tail -20 "$PNB_TMP/srv.log")"
 fi
 ip -n "$(ns pi)" addr flush dev eth0 # a Pi has no address of its own
-boot_all "full DHCP"
+boot_all "full DHCP" srv
 check "full DHCP: the Pi 3B registered by MAC learned its serial" grep -q '^serial = 0a123456' "$DATA/clients/b8-27-eb-12-34-56/client.conf"
 check "full DHCP: the Pi 5 registered by MAC learned its serial" grep -q '^serial = 55550005' "$DATA/clients/2c-cf-67-00-00-05/client.conf"
 check "full DHCP: the Pi 4 registered by serial learned its MAC" grep -q '^mac = dc:a6:32:44:ab:cd' "$DATA/clients/4444abcd/client.conf"
@@ -133,6 +136,6 @@ if wait_for udp_listening server 67 15 && wait_for udp_listening server 69 5; th
 else
 	fail "proxy DHCP: pinetboot serve runs" "$(tail -20 "$PNB_TMP/srv2.log")"
 fi
-boot_all "proxy DHCP"
+boot_all "proxy DHCP" srv2
 stop_bg srv2
 check "proxy DHCP: serve exits cleanly" test $? = 0
