@@ -48,7 +48,7 @@ check "a forged DISCOVER with the Pi's serial from the attacker's MAC gets no bo
 	ns_exec evil "$PNB" probe --interface eth0 --model 4 --serial 4444abcd --mac "$EVIL_MAC" --dhcp-only --expect-no-answer --timeout 8
 check "...and is logged as a contested Pi" grep -q "4444abcd: contested: a DISCOVER from MAC $EVIL_MAC" "$LOG"
 check "...and shown as contested in the fleet view" bash -c \
-	"ip netns exec $(ns server) curl -s http://$SRV:8466/api/client/4444abcd | grep -q '\"contested\":\"DISCOVER from MAC $EVIL_MAC'"
+	"ip netns exec $(ns server) curl -s -H \"Authorization: Bearer \$(cat $DATA/api.token)\" http://$SRV:8466/api/client/4444abcd | grep -q '\"contested\":\"DISCOVER from MAC $EVIL_MAC'"
 check "the attacker cannot fetch the Pi's files over TFTP" bash -c \
 	"! ip netns exec $(ns evil) curl -sf --max-time 10 tftp://$SRV/4444abcd/cmdline.txt"
 check "the attacker cannot MOUNT the Pi's root" bash -c \
