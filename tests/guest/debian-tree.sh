@@ -3,7 +3,8 @@
 # OS, for tests/integ/t_real_os.sh. Prints the tree's path on stdout.
 #
 # debootstrap --variant=minbase with systemd-sysv, dbus, openssh-server,
-# nfs-common, linux-image-amd64 and initramfs-tools (no recommends), then:
+# nfs-common, netbase, linux-image-amd64 and initramfs-tools (no
+# recommends), then:
 #   - initramfs-tools set up for an NFS root (BOOT=nfs, MODULES=list with the
 #     virtio NIC and NFS modules) and the initramfs regenerated in the chroot;
 #   - /boot/firmware as Raspberry Pi OS bookworm has it: cmdline.txt (the SD
@@ -24,7 +25,10 @@ ROOT=$(cd "$HERE/../.." && pwd)
 OUT=${1:-$ROOT/build/realos}
 MIRROR=${DEBIAN_MIRROR:-http://deb.debian.org/debian}
 SUITE=bookworm
-PKGS=systemd-sysv,dbus,openssh-server,nfs-common,linux-image-amd64,initramfs-tools,iproute2
+# netbase: /etc/protocols, without which mount.nfs cannot map "tcp" to a
+# netid and fails with "Protocol not supported" (minbase leaves it out; Pi
+# OS has it).
+PKGS=systemd-sysv,dbus,openssh-server,nfs-common,netbase,linux-image-amd64,initramfs-tools,iproute2
 # Same partition UUID prefix style as Pi OS images (disk id + partition number).
 DISKID=6c586e13
 
@@ -142,6 +146,8 @@ PARTUUID=$DISKID-01  /boot/firmware  vfat    defaults          0       2
 PARTUUID=$DISKID-02  /               ext4    defaults,noatime  0       1
 EOF
 echo raspberrypi >"$T/etc/hostname"
+# Pi OS sets a locale; without the file pam_env logs an error per SSH login.
+echo LANG=C.UTF-8 >"$T/etc/default/locale"
 printf '127.0.0.1\tlocalhost\n::1\t\tlocalhost ip6-localhost ip6-loopback\nff02::1\t\tip6-allnodes\nff02::2\t\tip6-allrouters\n\n127.0.1.1\traspberrypi\n' \
 	>"$T/etc/hosts"
 # An image's host keys and machine id are per-Pi: `pinetboot add` makes them.
@@ -159,5 +165,9 @@ printf 'kernel %s\ndebootstrap_s %d\ninitramfs_layout_s %d\ncopy_s %d\ntotal_s %
 	"$KVER" $((t1 - t0)) $((t2 - t1)) $((t3 - t2)) $((t3 - t0)) "$size" "$files" >"$TMP/build-info"
 rm -rf "$TREE"
 mv "$TMP" "$TREE"
+# Trees of older versions of this script are not used any more.
+for old in "$OUT"/tree-*; do
+	[ "$old" = "$TREE" ] || rm -rf "$old"
+done
 echo "debian-tree.sh: built $TREE in $((t3 - t0)) s (debootstrap $((t1 - t0)) s), $size MB, $files files" >&2
 echo "$TREE/root"
