@@ -89,8 +89,9 @@ diag "image import took $(($(date +%s) - t0)) s"
 check "pinetboot add $MAC_A --name pi-a --image deb12" ns_exec srv "$BIN" add "$MAC_A" --name pi-a --image deb12 --data "$DATA" || exit 1
 check "pinetboot add $MAC_B --name pi-b --image deb12" ns_exec srv "$BIN" add "$MAC_B" --name pi-b --image deb12 --data "$DATA" || exit 1
 
+read -r -a serve_extra <<<"${SERVE_ARGS:-}"
 start_bg srv ns_exec srv "$BIN" serve --data "$DATA" --interface eth0 --dhcp full \
-	--dhcp-range "10.$S.0.100,10.$S.0.150" --admin-networks "$SRV_IP/32" ${SERVE_ARGS:-}
+	--dhcp-range "10.$S.0.100,10.$S.0.150" --admin-networks "$SRV_IP/32" "${serve_extra[@]}"
 SRVPID=$(bg_pid srv)
 # serve mounts the overlays in its own mount namespace (ip netns exec makes
 # one): the admin's view of the Pis' roots is that namespace.
