@@ -14,8 +14,22 @@ PNB=$(pinetboot_bin)
 ART="$PNB_ROOT/build/artifacts"
 mkdir -p "$ART"
 
-netns_lan server pi
+netns_lan server pi router
 SRV=$(ip_of server)
+# The LAN's DHCP server: each simulated Pi (probe, on its own macvlan with
+# its own MAC) takes an address from it, as a real Pi does.
+router_dhcp router eth0 "10.$PNB_SUBNET.0.100" "10.$PNB_SUBNET.0.160" || fail "router DHCP server started"
+# as_pi ID: the pi namespace becomes that Pi (its MAC, learned by the
+# server from its boot), so the Pi's own NFS mount and check-in come from
+# the Pi's MAC as the trust model asks.
+as_pi() {
+	local mac
+	mac=$(sed -n 's/^mac = //p' "$DATA/clients/$1/client.conf")
+	[ -n "$mac" ] || { echo "no learned MAC for $1"; return 1; }
+	ip -n "$(ns pi)" link set eth0 address "$mac" || return 1
+	ip -n "$(ns pi)" neigh flush all
+	ns_exec pi ping -c1 -W2 "$SRV" >/dev/null
+}
 DATA=$(mk_tmpdir)
 make_bootset "$DATA/boot"
 N=20
@@ -163,6 +177,7 @@ PY
 }
 for k in 1 2; do
 	id=${ids[$k]}
+	as_pi "$id"
 	check "Pi $id mounts its root over NFS and reads init" nfs_boot "$id"
 	check "the API shows Pi $id at the init stage" wait_for stage_is "$id" "init " 5
 done
@@ -325,6 +340,7 @@ fi
 # --------------------------------------------------------------- access
 pcurl() { ns_exec pi curl -s --max-time 10 -o /dev/null -w '%{http_code}' "$@"; }
 CI_ID=${ids[0]}
+as_pi "$CI_ID"
 check "check-in from the Pi's own address needs no token" test "$(pcurl -X POST -d 'uptime 30' "http://$SRV:8466/api/checkin/$CI_ID")" = 200
 wait_for bash -c "! kill -0 $(bg_pid watch) 2>/dev/null" 10
 check "pinetboot watch (piped) printed the check-in as a plain line" grep -q "checkin.*stage=up" "$PNB_TMP/watch.log"
