@@ -288,13 +288,14 @@ trap 'exit 143' TERM
 
 # router_dhcp NS IF START END: dnsmasq as the LAN's ordinary DHCP server
 # (addresses only: no DNS, no TFTP), in the foreground under start_bg as
-# "dhcp-NS". Its own conf (none), pid and lease files keep it away from the
+# "dhcp-NS", offering at once (--no-ping: a 20-Pi boot storm must not wait
+# 3 s per address). Its own conf (none), pid and lease files keep it away from the
 # system dnsmasq configuration.
 router_dhcp() {
 	local nsn=$1 ifc=$2 lo=$3 hi=$4
 	start_bg "dhcp-$nsn" ns_exec "$nsn" dnsmasq --no-daemon --conf-file=/dev/null \
 		--port=0 --no-resolv --no-hosts --bind-interfaces --interface="$ifc" \
-		--dhcp-range="$lo,$hi,255.255.255.0,1h" --dhcp-authoritative \
+		--dhcp-range="$lo,$hi,255.255.255.0,1h" --dhcp-authoritative --no-ping \
 		--dhcp-leasefile="$PNB_TMP/dhcp-$nsn.leases" --pid-file="$PNB_TMP/dhcp-$nsn.pid" \
 		--log-dhcp --log-facility=-
 	wait_for udp_listening "$nsn" 67 5

@@ -363,7 +363,7 @@ check "a Host name that is not an address (DNS rebinding) is refused: 403" \
 check "register without a token: 401" test "$(scurl -o /dev/null -w '%{http_code}' -X POST "$URL/api/register/0badf00d")" = 401
 check "register with a wrong token: 401" test "$(scurl -o /dev/null -w '%{http_code}' -H "Authorization: Bearer ${TOKEN//?/0}" -X POST "$URL/api/register/0badf00d")" = 401
 check "register with the token but no image to boot from: 409, never a bare client.conf" bash -c \
-	"ip netns exec $(ns server) curl -s -w ' %{http_code}' -H 'Authorization: Bearer $TOKEN' -X POST '$URL/api/register/0badf00d?name=late' | grep -q 'no default image.* 409\$' && ! test -e '$DATA/clients/0badf00d'"
+	"ip netns exec $(ns server) curl -s -w ' %{http_code}' -H 'Authorization: Bearer $TOKEN' -X POST '$URL/api/register/0badf00d?name=late' | tr -d '\\n' | grep -q 'no default image.* 409\$' && ! test -e '$DATA/clients/0badf00d'"
 IMG_SRC=$(mk_tmpdir)
 mkdir -p "$IMG_SRC/etc" "$IMG_SRC/sbin" "$IMG_SRC/boot/firmware"
 echo "console=ttyAMA0 root=PARTUUID=1234-02 rootwait" >"$IMG_SRC/boot/firmware/cmdline.txt"
