@@ -434,7 +434,9 @@ stop_bg srv
 mv "$LOG" "$PNB_TMP/srv4.log"
 
 # ---------------------------------------------------------------- pool exhaustion
-start_bg tiny ns_exec server "$PNB" serve --data "$(mk_tmpdir)" --interface eth0 --dhcp full \
+TINY=$(mk_tmpdir)
+"$PNB" init --data "$TINY" >/dev/null
+start_bg tiny ns_exec server "$PNB" serve --data "$TINY" --interface eth0 --dhcp full \
 	--dhcp-range "10.$S.0.240,10.$S.0.241" --dhcp-probe-ms 0 --tftp-port 6969
 wait_for grep -q "serve: ready" "$PNB_TMP/tiny.log" 10
 dhcpc c1 02:bb:00:00:00:01 lease >/dev/null
@@ -453,6 +455,7 @@ if [ -x "$STORM" ]; then
 	ns_exec server ip addr add "10.$S.200.1/16" dev eth0
 	ns_exec c1 ip addr flush dev eth0
 	SD=$(mk_tmpdir)
+	"$PNB" init --data "$SD" >/dev/null
 	CL="$PNB_TMP/storm-acks.txt"
 	: >"$CL"
 	crash_srv() {
