@@ -252,8 +252,14 @@ check_system() {
 }
 check_system pi-a
 mnt=$(pi pi-a findmnt -n -o SOURCE,FSTYPE /boot/firmware 2>&1)
-check "pi-a: /boot/firmware is pinetboot-server:/boot/$ID_A over NFS ($mnt)" \
-	test "$mnt" = "pinetboot-server:/boot/$ID_A nfs"
+# The server's address comes from nfsroot= on the Pi's own command line
+# (add's systemd generator), never from a file written at add time.
+check "pi-a: /boot/firmware is $SRV_IP:/boot/$ID_A over NFS, from the generator ($mnt)" \
+	test "$mnt" = "$SRV_IP:/boot/$ID_A nfs"
+check "pi-a: no server address baked into its files (/etc/hosts, /etc/fstab)" \
+	pi pi-a "! grep -q '$SRV_IP' /etc/hosts /etc/fstab"
+check "pi-a: the mount unit came from pinetboot's generator" \
+	pi pi-a "systemctl show -p SourcePath boot-firmware.mount | grep -q '/run/systemd/generator'"
 rmnt=$(pi pi-a findmnt -n -o SOURCE,FSTYPE / 2>&1)
 check "pi-a: / is $SRV_IP:/clients/$ID_A over NFS ($rmnt)" \
 	sh -c "echo '$rmnt' | grep -Eq '^$SRV_IP:/clients/$ID_A +nfs\$'"
