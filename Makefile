@@ -40,7 +40,7 @@ FORCE:
 # ---- end version ----
 
 pinetboot: build/obj/src/main.o build/libpinetboot.a
-	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 build/libpinetboot.a: $(OBJ)
 	@rm -f $@
@@ -139,6 +139,30 @@ bench: deps pinetboot $(BENCHES)
 install: pinetboot
 	install -d $(DESTDIR)$(PREFIX)/sbin
 	install -m 0755 pinetboot $(DESTDIR)$(PREFIX)/sbin/pinetboot
+
+# ---- man pages and the example config, generated from the tables that
+# --help prints (src/main.c subcommands, src/daemon/config.c keys) ----
+MANS := build/man/pinetboot.8 build/man/pinetboot.conf.5 build/man/pinetboot.conf.example
+man: $(MANS)
+build/man/pinetboot.8: pinetboot
+	@mkdir -p $(dir $@)
+	./pinetboot man 8 >$@.tmp && mv $@.tmp $@
+build/man/pinetboot.conf.5: pinetboot
+	@mkdir -p $(dir $@)
+	./pinetboot man 5 >$@.tmp && mv $@.tmp $@
+build/man/pinetboot.conf.example: pinetboot
+	@mkdir -p $(dir $@)
+	./pinetboot man conf >$@.tmp && mv $@.tmp $@
+
+# ---- Debian package: dpkg-buildpackage in a copy of the tracked files
+# (no .git: the version is the VERSION file's), output in build/deb/ ----
+deb:
+	@command -v dpkg-buildpackage >/dev/null || { echo "make deb needs dpkg-dev and debhelper (tests/deps.sh installs them)"; exit 1; }
+	rm -rf build/deb && mkdir -p build/deb/src
+	git ls-files -z | xargs -0 tar -cf - | tar -xf - -C build/deb/src
+	cd build/deb/src && dpkg-buildpackage -b -us -uc
+	@ls build/deb/*.deb
+.PHONY: man deb
 
 format-check:
 	clang-format --dry-run --Werror $(LIB_SRC) $(HDRS)

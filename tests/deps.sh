@@ -7,7 +7,7 @@ iproute2 dnsmasq-base tftpd-hpa tftp-hpa atftp curl busybox udhcpc procps \
 isc-dhcp-client dhcpcd nmap \
 qemu-system-x86 klibc-utils binutils dnsmasq libnfs-dev libnfs-utils nfs-ganesha nfs-ganesha-vfs rpcbind nfs-common util-linux \
 e2fsprogs dosfstools mtools fdisk debootstrap xz-utils rsync attr acl libcap2-bin openssh-client \
-python3 chromium"
+python3 chromium dpkg-dev debhelper lintian fakeroot bash-completion man-db"
 missing=""
 for p in $PKGS; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing="$missing $p"

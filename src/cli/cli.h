@@ -4,6 +4,11 @@
 #define PINETBOOT_CLI_H
 
 int cmd_serve(int argc, char **argv);
+/* Every pinetboot.conf key as roff, for the man pages (serve.c). */
+#include <stdio.h>
+void serve_man_keys(FILE *f);
+/* An example pinetboot.conf: every key, commented out at its default. */
+void serve_conf_example(FILE *f);
 int cmd_probe(int argc, char **argv);
 /* provisioning (src/cli/cli_provision.c) */
 int cmd_init(int argc, char **argv);

@@ -4,12 +4,43 @@
 
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
 static enum log_level cur_level = LOG_LVL_INFO;
 static int with_time;
+static int journal = -1; /* -1: not checked yet */
+
+/* sd-daemon(3) priority prefixes: journald reads "<N>" at the start of a
+ * line on a stream it owns and stores the line at that priority. */
+static const char *const prio[LOG_LVL_MAX] = {
+	[LOG_LVL_ERROR] = "<3>",
+	[LOG_LVL_WARN] = "<4>",
+	[LOG_LVL_INFO] = "<6>",
+	[LOG_LVL_DEBUG] = "<7>",
+};
+
+/* Is stderr journald's stream? systemd sets JOURNAL_STREAM=DEV:INO to the
+ * stream it connected (systemd.exec(5)); compare with our fd 2. */
+static int stderr_is_journal(void)
+{
+	const char *e = getenv("JOURNAL_STREAM");
+	unsigned long long dev, ino;
+	struct stat st;
+	if (!e || sscanf(e, "%llu:%llu", &dev, &ino) != 2 || fstat(STDERR_FILENO, &st) < 0)
+		return 0;
+	return (unsigned long long)st.st_dev == dev && (unsigned long long)st.st_ino == ino;
+}
+
+int log_to_journal(void)
+{
+	if (journal < 0)
+		journal = stderr_is_journal();
+	return journal;
+}
 
 static const char *const level_names[LOG_LVL_MAX] = {
 	[LOG_LVL_ERROR] = "error",
@@ -47,7 +78,11 @@ void log_msg(enum log_level lvl, const char *subsys, const char *fmt, ...)
 		return;
 	char line[1024];
 	size_t n = 0;
-	if (with_time) {
+	if (log_to_journal()) {
+		/* journald timestamps every line itself. */
+		memcpy(line, prio[lvl], 3);
+		n = 3;
+	} else if (with_time) {
 		struct timespec ts;
 		struct tm tm;
 		clock_gettime(CLOCK_REALTIME, &ts);

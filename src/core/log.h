@@ -16,6 +16,9 @@ enum log_level log_get_level(void);
 int log_level_parse(const char *s);
 /* Prefix every line with a wall-clock timestamp (off by default: journald adds one). */
 void log_set_timestamps(int on);
+/* 1 when stderr is journald's stream (JOURNAL_STREAM matches fd 2): lines
+ * then start with an sd-daemon "<N>" priority and carry no timestamp. */
+int log_to_journal(void);
 
 void log_msg(enum log_level lvl, const char *subsys, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));

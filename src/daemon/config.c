@@ -87,7 +87,7 @@ static const struct key_desc keys[] = {
 	{ "tftp-give-up-s", K_UINT, offsetof(struct config, tftp_give_up_s), 0, 1, 3600, NULL, "30",
 	  "drop a TFTP transfer after this long without progress" },
 	{ "bind-window-s", K_UINT, offsetof(struct config, bind_window_s), 0, 1, 3600, NULL, "300",
-	  "after a boot answer, how long the first address asking for that Pi's files may claim them" },
+	  "after a boot answer, how long the address whose MAC received it may claim that Pi's files (its first completed boot)" },
 	{ "http-listen", K_STR, offsetof(struct config, http_listen), sizeof(((struct config *)0)->http_listen),
 	  0, 0, NULL, "127.0.0.1:8466", "fleet dashboard and API: IPv4 ADDRESS:PORT, or off" },
 	{ "http-read-open", K_BOOL, offsetof(struct config, http_read_open), 0, 0, 0, NULL, "off",
@@ -267,6 +267,51 @@ bool config_is_admin(const struct config *c, uint32_t addr)
 		if ((addr & c->admin_mask[i]) == c->admin_addr[i])
 			return true;
 	return false;
+}
+
+/* roff text: backslashes doubled, '-' escaped so man(1) keeps it as a
+ * hyphen-minus (flags must be copy-pasteable). */
+static void roff(FILE *f, const char *s)
+{
+	for (; *s; s++) {
+		if (*s == '\\')
+			fputs("\\e", f);
+		else if (*s == '-')
+			fputs("\\-", f);
+		else
+			fputc(*s, f);
+	}
+}
+
+void config_print_man(FILE *f)
+{
+	for (size_t i = 0; i < NKEYS; i++) {
+		const struct key_desc *k = &keys[i];
+		fputs(".TP\n.B ", f);
+		roff(f, k->name);
+		fputc('\n', f);
+		roff(f, k->help);
+		if (k->type == K_ENUM) {
+			fputs(" (", f);
+			for (const char *const *n = k->names; *n; n++) {
+				roff(f, *n);
+				fputs(n[1] ? ", " : ")", f);
+			}
+		}
+		fputs(".\nDefault: ", f);
+		roff(f, k->def && *k->def ? k->def : "none");
+		fputs(". Flag: \\fB\\-\\-", f);
+		roff(f, k->name);
+		fputs("\\fR.\n", f);
+	}
+}
+
+void config_print_example(FILE *f)
+{
+	for (size_t i = 0; i < NKEYS; i++) {
+		const struct key_desc *k = &keys[i];
+		fprintf(f, "# %s\n#%s = %s\n\n", k->help, k->name, k->def ? k->def : "");
+	}
 }
 
 void config_print_help(FILE *f)

@@ -68,6 +68,10 @@ int config_finish(struct config *c, char *err, size_t errlen);
 /* Is this key known (flags parser uses it to report unknown flags)? */
 bool config_has_key(const char *key);
 void config_print_help(FILE *f);
+/* The same table as roff .TP entries for pinetboot.conf(5) and pinetboot(8). */
+void config_print_man(FILE *f);
+/* Every key commented out at its default, with its help as a comment. */
+void config_print_example(FILE *f);
 /* Is addr (network order) inside one of the admin networks? */
 bool config_is_admin(const struct config *c, uint32_t addr);
 

@@ -30,6 +30,8 @@ struct daemon {
 	struct dhcp_service *dhcp;
 	struct nfs_server *nfs;   /* NULL when nfs = off */
 	struct ev_timer *housekeeping;
+	struct ev_timer *watchdog; /* systemd WATCHDOG=1, when asked for */
+	uint64_t watchdog_ms;
 	struct event_bus *bus;   /* boot events for the fleet view */
 	struct fleet *fleet;     /* fleet view model (src/fleet) */
 	struct fleet_http *http; /* its dashboard and API, NULL when off */

@@ -14,6 +14,7 @@
 
 #include "cli/cli.h"
 #include "core/log.h"
+#include "core/sdnotify.h"
 #include "provision/provision.h"
 #include "daemon/daemon.h"
 #include "daemon/dhcp_full.h"
@@ -24,6 +25,18 @@
 #include "fleet/fleet_http.h"
 
 #define HOUSEKEEPING_MS 10000
+
+void serve_man_keys(FILE *f)
+{
+	config_print_man(f);
+}
+
+void serve_conf_example(FILE *f)
+{
+	fputs("# pinetboot.conf - copy to /srv/pinetboot/pinetboot.conf (pinetboot init writes one).\n"
+	      "# Every key is also a flag of 'pinetboot serve'; see pinetboot.conf(5).\n\n", f);
+	config_print_example(f);
+}
 
 static void serve_usage(FILE *f)
 {
@@ -218,8 +231,16 @@ static void on_housekeeping(struct ev_loop *loop, void *arg)
 	d->housekeeping = ev_timer_add(loop, HOUSEKEEPING_MS, on_housekeeping, d);
 }
 
+static void on_watchdog(struct ev_loop *loop, void *arg)
+{
+	struct daemon *d = arg;
+	sd_notify_send("WATCHDOG=1");
+	d->watchdog = ev_timer_add(loop, d->watchdog_ms, on_watchdog, d);
+}
+
 static void reload(struct daemon *d)
 {
+	sd_notify_reloading();
 	struct config nc;
 	if (load_config(&nc, d->argc, d->argv) < 0) {
 		log_error("serve", "reload failed, keeping the running configuration");
@@ -252,6 +273,7 @@ static void reload(struct daemon *d)
 	fleet_daemon_reload(d);
 	rescan_ifaces(d);
 	log_info("serve", "reloaded: %zu registered clients", d->clients.n);
+	sd_notify_send("READY=1");
 }
 
 static void on_signal(struct ev_loop *loop, int signo, void *arg)
@@ -262,6 +284,7 @@ static void on_signal(struct ev_loop *loop, int signo, void *arg)
 		return;
 	}
 	log_info("serve", "stopping (signal %d)", signo);
+	sd_notify_send("STOPPING=1");
 	ev_loop_stop(loop);
 }
 
@@ -295,6 +318,8 @@ static void daemon_close(struct daemon *d)
 	fleet_free(d->fleet);
 	if (d->housekeeping)
 		ev_timer_cancel(d->loop, d->housekeeping);
+	if (d->watchdog)
+		ev_timer_cancel(d->loop, d->watchdog);
 	int fds[] = { d->dhcp_fd, d->tftp_fd, d->tftp_data_fd, d->boot_fd, d->clients_fd, d->data_fd };
 	for (size_t i = 0; i < sizeof(fds) / sizeof(fds[0]); i++)
 		if (fds[i] >= 0)
@@ -405,6 +430,17 @@ int cmd_serve(int argc, char **argv)
 	log_info("serve", "ready: data %s, %zu registered clients, dhcp %s on port %u, tftp on port %u, answer %s",
 		 d->cfg.data_dir, d->clients.n, dhcp_mode[d->cfg.dhcp], d->cfg.dhcp_port, d->cfg.tftp_port,
 		 d->cfg.answer == ANSWER_ALL ? "all" : "known");
+	/* systemd Type=notify: ready once every socket is bound and the
+	 * overlays are mounted; the watchdog is fed from this loop, so a
+	 * wedged loop is what systemd sees. */
+	char ready[160];
+	snprintf(ready, sizeof(ready), "READY=1\nSTATUS=serving %zu registered Pis", d->clients.n);
+	sd_notify_send(ready);
+	uint64_t wd = sd_watchdog_ms();
+	if (wd) {
+		d->watchdog_ms = wd / 2 ? wd / 2 : 1;
+		d->watchdog = ev_timer_add(d->loop, d->watchdog_ms, on_watchdog, d);
+	}
 	if (ev_loop_run(d->loop) < 0)
 		log_error("serve", "event loop failed: %s", strerror(errno));
 	else
