@@ -7,8 +7,9 @@
 #include "core/ev.h"
 #include "core/events.h"
 #include "core/net.h"
-#include "daemon/clients.h"
 #include "daemon/config.h"
+#include "pi/pi_discovery.h"
+#include "pi/pi_registry.h"
 #include "tftp/tftp_server.h"
 
 struct dhcp_service;

@@ -11,7 +11,7 @@
 
 #include "core/ev.h"
 #include "core/events.h"
-#include "daemon/clients.h"
+#include "pi/pi_registry.h"
 #include "fleet/fleet_state.h"
 #include "fleet/json.h"
 

@@ -23,7 +23,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "daemon/clients.h"
+#include "pi/pi_registry.h"
 #include "provision/copytree.h"
 #include "provision/prov_text.h"
 #include "provision/prov_util.h"

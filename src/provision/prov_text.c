@@ -10,7 +10,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "dhcp/dhcp_pi.h"
+#include "pi/pi_id.h"
 #include "core/hex.h"
 #include "core/net.h"
 
