@@ -3,7 +3,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "cli/cli.h"
+#include "cmds.h"
 
 /* One place for the version: the Makefile passes `git describe --always
  * --dirty`, or the committed VERSION file in a tarball. */

@@ -13,7 +13,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "cli/cli.h"
+#include "cmds.h"
 #include "cli/cli_prov.h"
 #include "provision/prov_text.h"
 #include "provision/prov_util.h"

@@ -17,7 +17,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "cli/cli.h"
+#include "cmds.h"
 #include "cli/cli_prov.h"
 #include "core/net.h"
 #include "pi/pi_discovery.h"

@@ -15,7 +15,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "cli/cli.h"
+#include "cmds.h"
 #include "core/net.h"
 #include "daemon/config.h"
 #include "fleet/fleet_http.h"

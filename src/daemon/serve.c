@@ -12,7 +12,7 @@
 #include <net/if.h>
 #include <unistd.h>
 
-#include "cli/cli.h"
+#include "cmds.h"
 #include "core/log.h"
 #include "provision/provision.h"
 #include "daemon/daemon.h"

@@ -1,10 +1,13 @@
-/* cli.h - entry points of the pinetboot subcommands. Each takes argv with
- * argv[0] = the subcommand name and returns the process exit status. */
-#ifndef PINETBOOT_CLI_H
-#define PINETBOOT_CLI_H
+/* cmds.h - entry points of the pinetboot subcommands, for main.c's table.
+ * Each takes argv with argv[0] = the subcommand name and returns the
+ * process exit status. It sits at the top of src/ so that main.c, cli/,
+ * daemon/serve.c and probe/ see it without including each other's
+ * folders (tools/lint-layers.sh). Declarations only. */
+#ifndef PINETBOOT_CMDS_H
+#define PINETBOOT_CMDS_H
 
-int cmd_serve(int argc, char **argv);
-int cmd_probe(int argc, char **argv);
+int cmd_serve(int argc, char **argv);   /* src/daemon/serve.c */
+int cmd_probe(int argc, char **argv);   /* src/probe/probe_main.c */
 /* provisioning (src/cli/cli_provision.c) */
 int cmd_init(int argc, char **argv);
 int cmd_image(int argc, char **argv);
