@@ -40,6 +40,11 @@ struct daemon {
 struct dhcp_service *dhcp_service_new(struct daemon *d, int fd);
 void dhcp_service_free(struct dhcp_service *s);
 
+/* fleet_daemon.c: the fleet view. start: after the services; 0 or a
+ * negative errno. reload: after the registry was re-read. */
+int fleet_daemon_start(struct daemon *d);
+void fleet_daemon_reload(struct daemon *d);
+
 /* Who is the registered client for this id, and may addr read its files?
  * (tftp_fs hook; the rule is documented in the README.) */
 int daemon_client_access(struct daemon *d, const char *id, uint32_t addr, char *why, size_t whylen);

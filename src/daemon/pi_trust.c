@@ -17,6 +17,7 @@
 #include "dhcp/dhcp_msg.h"
 #include "dhcp/dhcp_pi.h"
 #include "pi/pi_access.h"
+#include "provision/provision.h"
 
 /* A binding confirmed by the neighbour table stays good this long before
  * the next check: NFS calls every few microseconds must not each read
@@ -298,4 +299,14 @@ bool daemon_nfs_is_admin(void *ctx, uint32_t addr)
 {
 	struct daemon *d = ctx;
 	return config_is_admin(&d->cfg, addr);
+}
+
+void daemon_default_image(const struct daemon *d, char *out, size_t cap)
+{
+	prov_default_image(d->cfg.data_dir, out, cap);
+}
+
+void daemon_register_hint(const struct daemon *d, const char *id, char *out, size_t cap)
+{
+	prov_register_hint(d->cfg.data_dir, id, out, cap);
 }

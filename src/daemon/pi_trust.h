@@ -26,9 +26,8 @@ enum pi_claim daemon_claim(struct daemon *d, struct client *c, const uint8_t mac
  * (*link_serial: learn it once access is granted). */
 struct client *daemon_resolve(struct daemon *d, const char *name, uint32_t addr, bool *link_serial,
 			      uint32_t *serial);
-/* The command that registers Pi id (with the default image), for logs,
- * the dashboard and the API. */
-/* DATA/boot/.pinetboot-image, else the only imported image, else "". */
+/* prov_default_image / prov_register_hint (src/provision/prov_hint.c)
+ * for this server's data dir. */
 void daemon_default_image(const struct daemon *d, char *out, size_t cap);
 void daemon_register_hint(const struct daemon *d, const char *id, char *out, size_t cap);
 /* RFC 2131 4.1 relay address check shared by proxy and full mode. */
