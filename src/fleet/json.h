@@ -8,14 +8,23 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "core/tbuf.h"
+
 #define JSON_DEPTH_MAX 32
 
 /* Output buffer. Any failure (allocation, over max) sets err and makes
  * every later write a no-op: callers check once at the end. */
+/* The text part is a struct tbuf (core/tbuf.h), shared with other
+ * writers; its fields stay readable as j.p, j.len, j.err. */
 struct jbuf {
-	char *p;
-	size_t len, cap, max;
-	bool err;
+	union {
+		struct tbuf t;
+		struct {
+			char *p;
+			size_t len, cap, max;
+			bool err;
+		};
+	};
 	int depth;
 	bool first[JSON_DEPTH_MAX];
 	bool after_key;
