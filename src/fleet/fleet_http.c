@@ -409,6 +409,18 @@ static void stats_json(struct fleet_http *h, struct jbuf *j)
 	json_kv_uint(j, "stalls", ft->stalls);
 	json_obj_end(j);
 	json_kv_uint(j, "sse_streams", h->n_streams);
+	/* The stage table, so the dashboard has no copy of it. */
+	json_key(j, "stages");
+	json_arr_begin(j);
+	for (unsigned s = 0; s < FS_MAX; s++) {
+		const struct fleet_stage_info *si = fleet_stage_info((enum fleet_stage)s);
+		json_obj_begin(j);
+		json_kv_str(j, "name", si->name);
+		json_kv_str(j, "color", si->color);
+		json_kv_str(j, "help", si->help);
+		json_obj_end(j);
+	}
+	json_arr_end(j);
 	json_obj_end(j);
 }
 

@@ -57,6 +57,13 @@ enum fleet_result {
 	FR_PROBLEM,      /* a failure was recorded */
 };
 
+/* One row of the stage table (fleet_state.c): the API name, the
+ * dashboard colour (#rrggbb) and what the stage means. NULL if s is out
+ * of range. */
+struct fleet_stage_info {
+	const char *name, *color, *help;
+};
+const struct fleet_stage_info *fleet_stage_info(enum fleet_stage s);
 const char *fleet_stage_name(enum fleet_stage s);
 const char *fleet_problem_name(enum fleet_problem p);
 /* Stage by name, FS_MAX if unknown. */
