@@ -2,7 +2,10 @@
  * Each takes argv with argv[0] = the subcommand name and returns the
  * process exit status. It sits at the top of src/ so that main.c, cli/,
  * daemon/serve.c and probe/ see it without including each other's
- * folders (tools/lint-layers.sh). Declarations only. */
+ * folders (tools/lint-layers.sh). Declarations only.
+ *
+ * Owns: the cmd_* prototypes. Must not touch: anything else (no
+ * includes). */
 #ifndef PINETBOOT_CMDS_H
 #define PINETBOOT_CMDS_H
 

@@ -1,4 +1,7 @@
-/* main.c - the pinetboot command: dispatches to subcommands. */
+/* main.c - the pinetboot command: dispatches to subcommands.
+ *
+ * Owns: the subcommand table and --help/--version. Must not touch: any
+ * subcommand's options (each cmd_* parses its own). */
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>

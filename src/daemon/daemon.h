@@ -1,6 +1,9 @@
 /* daemon.h - state of `pinetboot serve`, shared by its parts: the
  * configuration, the client registry, the sockets and the services. One
- * struct, owned by serve.c, passed explicitly; no globals. */
+ * struct, owned by serve.c, passed explicitly; no globals.
+ *
+ * Owns: struct daemon (the meeting point of the services). Must not
+ * touch: protocol logic (dhcp/, tftp/, nfs/) or the Pi model (pi/). */
 #ifndef PINETBOOT_DAEMON_DAEMON_H
 #define PINETBOOT_DAEMON_DAEMON_H
 

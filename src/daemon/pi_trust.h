@@ -1,4 +1,7 @@
-/* pi_trust.h - identity and trust glue of `pinetboot serve` (pi_trust.c). */
+/* pi_trust.h - identity and trust glue of `pinetboot serve` (pi_trust.c).
+ *
+ * Owns: the daemon-side trust API. Must not touch: the rule itself
+ * (pi/pi_access.h). */
 #ifndef PINETBOOT_DAEMON_PI_TRUST_H
 #define PINETBOOT_DAEMON_PI_TRUST_H
 

@@ -1,7 +1,11 @@
 /* fleet.c - the fleet model: per-Pi boot records driven by fleet_state,
  * attribution of id-less events by address, the event ring, totals and
  * histograms, and persistence (events.log TSV append + rotate, replayed at
- * start; clients.json rewritten atomically when something changed). */
+ * start; clients.json rewritten atomically when something changed).
+ *
+ * Owns: the per-Pi boot records, the event ring, totals, DATA/state/.
+ * Must not touch: sockets, HTTP (fleet_http.c), the registry files (it
+ * only reads struct clients). */
 #include "fleet/fleet.h"
 
 #include <arpa/inet.h>

@@ -4,7 +4,12 @@
  * fleet model needs no locks. SSE streams suspend their connection when
  * there is nothing to send; a new event resumes them (MHD's ITC wakes
  * the epoll fd). Bounds: connection count, per-connection memory (which
- * caps header size), body size, idle timeout, SSE stream count. */
+ * caps header size), body size, idle timeout, SSE stream count.
+ *
+ * Owns: routes, access to the API (token, localhost, Host), SSE,
+ * /metrics, POST register/check-in. Must not touch: struct daemon
+ * (everything it needs comes through struct fleet_http_hooks), the fleet
+ * model's insides. */
 #include "fleet/fleet_http.h"
 
 #include <arpa/inet.h>

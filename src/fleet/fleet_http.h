@@ -1,7 +1,11 @@
 /* fleet_http.h - the fleet view over HTTP (libmicrohttpd driven by our
  * own event loop, no threads): dashboard assets, the JSON API, server-sent
  * events, Prometheus /metrics, token-protected mutating calls and the
- * clients' end-of-boot check-in. */
+ * clients' end-of-boot check-in.
+ *
+ * Owns: the HTTP API's public surface and its hooks struct. Must not
+ * touch: daemon/, tftp/, nfs/ headers (counters come as struct
+ * fleet_server_stats). */
 #ifndef PINETBOOT_FLEET_HTTP_H
 #define PINETBOOT_FLEET_HTTP_H
 

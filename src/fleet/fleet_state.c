@@ -2,7 +2,10 @@
  * follows the real boot orders of the protocol reference (4.2-4.4): the
  * Pi's tsize probes, "Early terminate" aborts and the usual missing files
  * (bootsig.bin, recovery.elf, ...) are noise; a successful file is
- * progress; a DHCP answer after progress starts a new boot. */
+ * progress; a DHCP answer after progress starts a new boot.
+ *
+ * Owns: the stage table (names, colours, meanings) and the transitions.
+ * Must not touch: I/O, the clock. */
 #include "fleet/fleet_state.h"
 
 #include <stdio.h>

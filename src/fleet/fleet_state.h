@@ -1,7 +1,9 @@
 /* fleet_state.h - the per-Pi boot state machine: one enum of stages, its
  * name table and one transition function fed by boot events (core/events.h).
  * Pure: no I/O, no clock; the caller passes the event time in ms, so unit
- * tests replay real boot orders (protocol reference 4.2-4.4) exactly. */
+ * tests replay real boot orders (protocol reference 4.2-4.4) exactly.
+ *
+ * Owns: enum fleet_stage and struct fleet_boot. Must not touch: I/O. */
 #ifndef PINETBOOT_FLEET_STATE_H
 #define PINETBOOT_FLEET_STATE_H
 

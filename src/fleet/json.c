@@ -1,7 +1,10 @@
 /* json.c - JSON writer and reader for the fleet view. The writer escapes
  * control characters, quotes and backslashes, and passes UTF-8 through
  * (invalid bytes become U+FFFD so browsers never reject a document); the
- * reader is a recursive descent parser with a depth cap. */
+ * reader is a recursive descent parser with a depth cap.
+ *
+ * Owns: JSON syntax (escaping, nesting, parsing). Must not touch: buffer
+ * growth (core/tbuf.c), what the documents mean. */
 #include "fleet/json.h"
 #include "core/hex.h"
 

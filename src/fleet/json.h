@@ -1,6 +1,8 @@
 /* json.h - a small JSON writer (growable, capped buffer; every string is
  * escaped, so client-supplied names cannot break the document) and a small
- * bounded reader used by the fleet CLI to read the server's answers. */
+ * bounded reader used by the fleet CLI to read the server's answers.
+ *
+ * Owns: struct jbuf and struct json_node. Must not touch: I/O. */
 #ifndef PINETBOOT_FLEET_JSON_H
 #define PINETBOOT_FLEET_JSON_H
 

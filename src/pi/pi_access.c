@@ -12,7 +12,10 @@
  * With dhcp = off there are no boot answers: the first address to ask is
  * bound together with its MAC (trust on first use) and keeps it.
  * Taking a Pi's files therefore needs its MAC and its IP address, which is
- * what a kernel NFS server with IP exports asks too. */
+ * what a kernel NFS server with IP exports asks too.
+ *
+ * Owns: the decision (allow/deny, bind, learn) and its reason text. Must
+ * not touch: the network, files, the clock (now is passed in). */
 #include "pi/pi_access.h"
 
 #include <stdio.h>

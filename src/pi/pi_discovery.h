@@ -1,5 +1,7 @@
 /* pi_discovery.h - the record of unknown Pis that asked to boot
- * (DATA/discovered.tsv): id, MAC, serial, board, first and last seen. */
+ * (DATA/discovered.tsv): id, MAC, serial, board, first and last seen.
+ *
+ * Owns: struct discovery. Must not touch: client.conf (pi_registry.h). */
 #ifndef PINETBOOT_PI_DISCOVERY_H
 #define PINETBOOT_PI_DISCOVERY_H
 

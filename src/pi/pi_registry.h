@@ -4,7 +4,10 @@
  *
  * <id> is the 8-hex-digit serial, or the MAC as aa-bb-cc-dd-ee-ff for
  * boards identified by MAC. The registry is re-read on SIGHUP; runtime
- * state (which address booted as which id) survives the reload. */
+ * state (which address booted as which id) survives the reload.
+ *
+ * Owns: struct client, the lookups and client.conf's one writer. Must
+ * not touch: sockets, the clock, trust decisions (pi_access.h). */
 #ifndef PINETBOOT_PI_REGISTRY_H
 #define PINETBOOT_PI_REGISTRY_H
 

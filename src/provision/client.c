@@ -1,7 +1,11 @@
 /* client.c - `add`, `remove`, `reset` and the overlay mounts of `serve`.
  * A client is DATA/clients/<id>/ with client.conf, root/ and boot/ (overlay
  * mount points or private copies) and, for overlays, upper/{root,work,
- * boot,boot-work}. It is built in clients/.tmp-<id>-<pid> and renamed in. */
+ * boot,boot-work}. It is built in clients/.tmp-<id>-<pid> and renamed in.
+ *
+ * Owns: building, re-adding, removing and resetting a Pi's files under
+ * DATA/clients/<id>/. Must not touch: client.conf's format (it calls
+ * client_conf_create in pi/pi_registry.c), sockets. */
 #include "provision/provision.h"
 
 #include <errno.h>

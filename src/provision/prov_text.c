@@ -1,7 +1,10 @@
 /* prov_text.c - pure rewriters and parsers for provisioning: cmdline.txt,
  * fstab, MBR, OTP dump, EEPROM config. Nothing here touches the disk; the
  * callers in image.c / client.c / cli_provision.c do the I/O. Output goes
- * through a bounded appender with a sticky overflow flag. */
+ * through a bounded appender with a sticky overflow flag.
+ *
+ * Owns: the text formats (cmdline.txt, fstab, MBR, OTP rows, EEPROM
+ * config). Must not touch: files (callers do the I/O). */
 #include "provision/prov_text.h"
 
 #include <errno.h>

@@ -1,7 +1,10 @@
 /* provision.h - images and per-Pi roots under the data dir:
  * DATA/images/<name>/{root,boot} and DATA/clients/<id>/{root,boot,upper}.
  * Every operation builds in a ".tmp-*" directory beside its target and
- * renames it into place, so a failure or Ctrl-C leaves nothing half-made. */
+ * renames it into place, so a failure or Ctrl-C leaves nothing half-made.
+ *
+ * Owns: provisioning's public API for cli/ and daemon/. Must not touch:
+ * daemon/ or cli/ (this folder sees only core/ and pi/). */
 #ifndef PINETBOOT_PROVISION_PROVISION_H
 #define PINETBOOT_PROVISION_PROVISION_H
 
