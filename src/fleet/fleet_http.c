@@ -693,6 +693,24 @@ static enum MHD_Result start_sse(struct req *r)
 	return ret;
 }
 
+/* A dashboard file, embedded in the binary (fleet_www.c). */
+static enum MHD_Result send_asset(struct req *r, const char *url)
+{
+	size_t len;
+	const char *type;
+	const char *p = fleet_www_find(url, &len, &type);
+	struct MHD_Response *resp = MHD_create_response_from_buffer(len, (void *)(uintptr_t)p, MHD_RESPMEM_PERSISTENT);
+	if (!resp)
+		return MHD_NO;
+	MHD_add_response_header(resp, "Content-Type", type);
+	MHD_add_response_header(resp, "Content-Security-Policy",
+				"default-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:");
+	MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
+	enum MHD_Result ret = MHD_queue_response(r->conn, 200, resp);
+	MHD_destroy_response(resp);
+	return ret;
+}
+
 static enum MHD_Result dispatch(struct req *r, const char *url, const char *id)
 {
 	struct fleet_http *h = r->h;
@@ -728,22 +746,8 @@ static enum MHD_Result dispatch(struct req *r, const char *url, const char *id)
 		if (!host_is_address(MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, "Host")))
 			return send_error(r, 403, "use http://127.0.0.1:PORT/ or http://localhost:PORT/ (or the token)");
 	}
-	if (r->route == RT_ASSET) {
-		size_t len;
-		const char *type;
-		const char *p = fleet_www_find(url, &len, &type);
-		struct MHD_Response *resp = MHD_create_response_from_buffer(len, (void *)(uintptr_t)p,
-									    MHD_RESPMEM_PERSISTENT);
-		if (!resp)
-			return MHD_NO;
-		MHD_add_response_header(resp, "Content-Type", type);
-		MHD_add_response_header(resp, "Content-Security-Policy",
-					"default-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:");
-		MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
-		ret = MHD_queue_response(r->conn, 200, resp);
-		MHD_destroy_response(resp);
-		return ret;
-	}
+	if (r->route == RT_ASSET)
+		return send_asset(r, url);
 	if (r->route == RT_EVENTS)
 		return start_sse(r);
 	jb_init(&j, JSON_MAX);
