@@ -1,5 +1,5 @@
 # pinetboot - network boot server for Raspberry Pi fleets.
-# Targets: all (default), check, demo, bench, fuzz, install, format-check, clean.
+# Targets: all (default), check, lint, demo, bench, fuzz, install, format-check, clean.
 
 PREFIX  ?= /usr/local
 DESTDIR ?=
@@ -25,7 +25,7 @@ TESTS    := $(TEST_SRC:tests/unit/%.c=build/asan/tests/%)
 FUZZERS  := $(FUZZ_SRC:tests/fuzz/%.c=build/fuzz/%)
 BENCHES  := $(BENCH_SRC:bench/%.c=build/bench/%)
 
-.PHONY: all check unit integ demo bench fuzz install format-check clean deps asan
+.PHONY: all check lint unit integ demo bench fuzz install format-check clean deps asan
 all: pinetboot
 
 # ---- version: `git describe` in a checkout, else the VERSION file (tarballs) ----
@@ -122,9 +122,14 @@ deps:
 # make check: install what the tests need (Debian), build everything with
 # warnings as errors, run unit tests, fuzz-corpus replays and integration
 # tests (ASan + UBSan), then print "N passed, N failed".
-check: deps
+check: deps lint
 	$(MAKE) pinetboot build/asan/pinetboot $(TESTS) $(FUZZERS) $(BENCHES) build/tests/nfs_proto_test
 	tests/run.sh
+
+# make lint: the include rules between src/ folders (tools/lint-layers.sh
+# lists them at its top); fails with file:line on a forbidden edge.
+lint:
+	@tools/lint-layers.sh src
 
 fuzz: $(FUZZERS)
 	@for f in $(FUZZERS); do n=$$(basename $$f); mkdir -p build/corpus/$$n; \

@@ -1,10 +1,13 @@
-/* main.c - the pinetboot command: dispatches to subcommands. */
+/* main.c - the pinetboot command: dispatches to subcommands.
+ *
+ * Owns: the subcommand table and --help/--version. Must not touch: any
+ * subcommand's options (each cmd_* parses its own). */
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 
-#include "cli/cli.h"
+#include "cmds.h"
 
 /* One place for the version: the Makefile passes `git describe --always
  * --dirty`, or the committed VERSION file in a tarball. */

@@ -1,7 +1,11 @@
 /* cli_pisetup.c - the commands that prepare the Pis themselves:
  * prepare-sd (Pi 3B SD card), check-otp (is network boot enabled?),
  * eeprom-config (Pi 4/5 bootloader settings, and checking them). Exit
- * status: 0 ok, 1 failure or refusal, 2 usage error. */
+ * status: 0 ok, 1 failure or refusal, 2 usage error.
+ *
+ * Owns: the commands' options, messages and exit codes. Must not touch:
+ * the text rewriting itself (provision/prov_text.c), a running server's
+ * state. */
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -13,7 +17,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "cli/cli.h"
+#include "cmds.h"
 #include "cli/cli_prov.h"
 #include "provision/prov_text.h"
 #include "provision/prov_util.h"

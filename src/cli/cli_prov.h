@@ -1,5 +1,8 @@
 /* cli_prov.h - helpers shared by the provisioning command files
- * (cli_provision.c, cli_pisetup.c). */
+ * (cli_provision.c, cli_pisetup.c).
+ *
+ * Owns: cli_data_ok, cli_no_more_args. Must not touch: daemon/
+ * internals. */
 #ifndef PINETBOOT_CLI_PROV_H
 #define PINETBOOT_CLI_PROV_H
 

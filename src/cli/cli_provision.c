@@ -1,7 +1,12 @@
 /* cli_provision.c - the provisioning subcommands: init, image, add, remove,
  * list, show, reset, prepare-sd, check-otp, eeprom-config. Argument
  * parsing, messages and exit codes live here; the work is done in
- * src/provision/. Exit status: 0 ok, 1 failure, 2 usage error. */
+ * src/provision/. Exit status: 0 ok, 1 failure, 2 usage error.
+ *
+ * Owns: option parsing, messages and exit codes of
+ * init/image/add/remove/reset/list/show. Must not touch: client.conf's
+ * format (pi/pi_registry.c), the data dir's layout (provision/), the
+ * server's insides. */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -17,11 +22,12 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "cli/cli.h"
+#include "cmds.h"
 #include "cli/cli_prov.h"
 #include "core/net.h"
-#include "daemon/clients.h"
-#include "dhcp/dhcp_pi.h"
+#include "pi/pi_discovery.h"
+#include "pi/pi_id.h"
+#include "pi/pi_registry.h"
 #include "fleet/json.h"
 #include "provision/copytree.h"
 #include "provision/prov_text.h"

@@ -3,7 +3,11 @@
  * a minimal HTTP/1.0 GET over a TCP socket (no chunked encoding, the body
  * ends at EOF): the server is ours and local, so libcurl would add a
  * dependency for nothing. Server address: --server URL, else what the
- * server wrote to DATA/state/http.url, else http-listen in pinetboot.conf. */
+ * server wrote to DATA/state/http.url, else http-listen in pinetboot.conf.
+ *
+ * Owns: the HTTP client side of the fleet API and its terminal
+ * rendering. Must not touch: the server's state other than through its
+ * API (and pinetboot.conf for its address). */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
@@ -15,7 +19,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "cli/cli.h"
+#include "cmds.h"
 #include "core/net.h"
 #include "daemon/config.h"
 #include "fleet/fleet_http.h"

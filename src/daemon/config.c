@@ -1,5 +1,8 @@
 /* config.c - the key table and its parsers (file via inih, flags, help).
- * Every key has one entry here; values are range-checked, never atoi'd. */
+ * Every key has one entry here; values are range-checked, never atoi'd.
+ *
+ * Owns: pinetboot.conf's keys, defaults and ranges. Must not touch:
+ * sockets, the registry. */
 #include "daemon/config.h"
 
 #include <errno.h>

@@ -3,7 +3,10 @@
  * One table (config.c) describes every key: its type, range and help text.
  * The same table parses the file (through inih), the --KEY VALUE flags,
  * and prints `pinetboot serve --help`, so a key can never exist in one
- * place and not the other. Unknown keys are errors with file:line. */
+ * place and not the other. Unknown keys are errors with file:line.
+ *
+ * Owns: struct config. Must not touch: the running services (serve.c
+ * applies a config). */
 #ifndef PINETBOOT_DAEMON_CONFIG_H
 #define PINETBOOT_DAEMON_CONFIG_H
 

@@ -1,14 +1,18 @@
 /* daemon.h - state of `pinetboot serve`, shared by its parts: the
  * configuration, the client registry, the sockets and the services. One
- * struct, owned by serve.c, passed explicitly; no globals. */
+ * struct, owned by serve.c, passed explicitly; no globals.
+ *
+ * Owns: struct daemon (the meeting point of the services). Must not
+ * touch: protocol logic (dhcp/, tftp/, nfs/) or the Pi model (pi/). */
 #ifndef PINETBOOT_DAEMON_DAEMON_H
 #define PINETBOOT_DAEMON_DAEMON_H
 
 #include "core/ev.h"
 #include "core/events.h"
 #include "core/net.h"
-#include "daemon/clients.h"
 #include "daemon/config.h"
+#include "pi/pi_discovery.h"
+#include "pi/pi_registry.h"
 #include "tftp/tftp_server.h"
 
 struct dhcp_service;
@@ -40,6 +44,11 @@ struct daemon {
 /* dhcp_service.c: the proxy-DHCP responder. */
 struct dhcp_service *dhcp_service_new(struct daemon *d, int fd);
 void dhcp_service_free(struct dhcp_service *s);
+
+/* fleet_daemon.c: the fleet view. start: after the services; 0 or a
+ * negative errno. reload: after the registry was re-read. */
+int fleet_daemon_start(struct daemon *d);
+void fleet_daemon_reload(struct daemon *d);
 
 /* Who is the registered client for this id, and may addr read its files?
  * (tftp_fs hook; the rule is documented in the README.) */

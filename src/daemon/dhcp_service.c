@@ -122,55 +122,6 @@ static struct client *lookup(struct daemon *d, const struct pi_ident *pi)
 	return daemon_lookup_pi(d, pi);
 }
 
-/* The default image for a registration hint: DATA/boot/.pinetboot-image
- * (written by `image import` / `image default`), else the only image. */
-void daemon_default_image(const struct daemon *d, char *out, size_t cap)
-{
-	char path[4200];
-	out[0] = '\0';
-	snprintf(path, sizeof(path), "%s/boot/.pinetboot-image", d->cfg.data_dir);
-	FILE *f = fopen(path, "re");
-	if (f) {
-		if (fgets(out, (int)cap, f))
-			out[strcspn(out, "\r\n")] = '\0';
-		fclose(f);
-		for (char *p = out; *p; p++)
-			if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
-			      *p == '-' || *p == '_' || *p == '.'))
-				out[0] = '\0';
-		if (out[0])
-			return;
-	}
-	snprintf(path, sizeof(path), "%s/images", d->cfg.data_dir);
-	DIR *dir = opendir(path);
-	if (!dir)
-		return;
-	struct dirent *de;
-	int n = 0;
-	while ((de = readdir(dir))) {
-		if (de->d_name[0] == '.')
-			continue;
-		if (n++ == 0)
-			snprintf(out, cap, "%.63s", de->d_name);
-	}
-	closedir(dir);
-	if (n != 1)
-		out[0] = '\0';
-}
-
-void daemon_register_hint(const struct daemon *d, const char *id, char *out, size_t cap)
-{
-	char img[64];
-	daemon_default_image(d, img, sizeof(img));
-	if (img[0])
-		snprintf(out, cap, "sudo pinetboot add %s --image %s --data %s && sudo kill -HUP <pid of pinetboot serve>",
-			 id, img, d->cfg.data_dir);
-	else
-		snprintf(out, cap, "sudo pinetboot image import NAME --from SOURCE --data %s, then "
-			 "sudo pinetboot add %s --image NAME --data %s && sudo kill -HUP <pid of pinetboot serve>",
-			 d->cfg.data_dir, id, d->cfg.data_dir);
-}
-
 static void note_unknown(struct daemon *d, const struct pi_ident *pi)
 {
 	struct discovered x;

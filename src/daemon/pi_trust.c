@@ -17,6 +17,7 @@
 #include "dhcp/dhcp_msg.h"
 #include "dhcp/dhcp_pi.h"
 #include "pi/pi_access.h"
+#include "provision/provision.h"
 
 /* A binding confirmed by the neighbour table stays good this long before
  * the next check: NFS calls every few microseconds must not each read
@@ -291,20 +292,21 @@ enum pi_claim daemon_claim(struct daemon *d, struct client *c, const uint8_t mac
 
 struct client *daemon_lookup_pi(struct daemon *d, const struct pi_ident *pi)
 {
-	struct client *c = clients_find_id(&d->clients, pi->id);
-	if (!c && pi->has_serial)
-		c = clients_find_serial(&d->clients, pi->serial);
-	if (!c)
-		c = clients_find_mac(&d->clients, pi->mac);
-	/* Pi 3B ROM: only its MAC, which is b8:27:eb + the serial's low 24
-	 * bits (protocol reference, identifying a Pi). */
-	if (!c && !pi->has_serial)
-		c = clients_find_pi3_mac(&d->clients, pi->mac);
-	return c;
+	return clients_lookup(&d->clients, pi->id, pi->has_serial, pi->serial, pi->mac);
 }
 
 bool daemon_nfs_is_admin(void *ctx, uint32_t addr)
 {
 	struct daemon *d = ctx;
 	return config_is_admin(&d->cfg, addr);
+}
+
+void daemon_default_image(const struct daemon *d, char *out, size_t cap)
+{
+	prov_default_image(d->cfg.data_dir, out, cap);
+}
+
+void daemon_register_hint(const struct daemon *d, const char *id, char *out, size_t cap)
+{
+	prov_register_hint(d->cfg.data_dir, id, out, cap);
 }

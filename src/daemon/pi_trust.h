@@ -1,4 +1,7 @@
-/* pi_trust.h - identity and trust glue of `pinetboot serve` (pi_trust.c). */
+/* pi_trust.h - identity and trust glue of `pinetboot serve` (pi_trust.c).
+ *
+ * Owns: the daemon-side trust API. Must not touch: the rule itself
+ * (pi/pi_access.h). */
 #ifndef PINETBOOT_DAEMON_PI_TRUST_H
 #define PINETBOOT_DAEMON_PI_TRUST_H
 
@@ -26,9 +29,8 @@ enum pi_claim daemon_claim(struct daemon *d, struct client *c, const uint8_t mac
  * (*link_serial: learn it once access is granted). */
 struct client *daemon_resolve(struct daemon *d, const char *name, uint32_t addr, bool *link_serial,
 			      uint32_t *serial);
-/* The command that registers Pi id (with the default image), for logs,
- * the dashboard and the API. */
-/* DATA/boot/.pinetboot-image, else the only imported image, else "". */
+/* prov_default_image / prov_register_hint (src/provision/prov_hint.c)
+ * for this server's data dir. */
 void daemon_default_image(const struct daemon *d, char *out, size_t cap);
 void daemon_register_hint(const struct daemon *d, const char *id, char *out, size_t cap);
 /* RFC 2131 4.1 relay address check shared by proxy and full mode. */

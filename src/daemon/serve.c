@@ -1,7 +1,11 @@
 /* serve.c - `pinetboot serve`: configuration, sockets, the event loop,
  * signals (SIGTERM/SIGINT stop, SIGHUP reloads the configuration and the
  * client registry without touching transfers in flight) and the rule that
- * decides which address may read which Pi's files. */
+ * decides which address may read which Pi's files.
+ *
+ * Owns: startup order, sockets, signals, reload. Must not touch:
+ * protocol state (dhcp/, tftp/, nfs/ own it), the access rule
+ * (pi/pi_access.c), the fleet's HTTP (daemon/fleet_daemon.c). */
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -12,7 +16,7 @@
 #include <net/if.h>
 #include <unistd.h>
 
-#include "cli/cli.h"
+#include "cmds.h"
 #include "core/log.h"
 #include "core/sdnotify.h"
 #include "provision/provision.h"

@@ -1,7 +1,11 @@
 /* fleet.c - the fleet model: per-Pi boot records driven by fleet_state,
  * attribution of id-less events by address, the event ring, totals and
  * histograms, and persistence (events.log TSV append + rotate, replayed at
- * start; clients.json rewritten atomically when something changed). */
+ * start; clients.json rewritten atomically when something changed).
+ *
+ * Owns: the per-Pi boot records, the event ring, totals, DATA/state/.
+ * Must not touch: sockets, HTTP (fleet_http.c), the registry files (it
+ * only reads struct clients). */
 #include "fleet/fleet.h"
 
 #include <arpa/inet.h>
@@ -16,7 +20,7 @@
 
 #include "core/log.h"
 #include "core/net.h"
-#include "dhcp/dhcp_msg.h"
+#include "pi/pi_id.h"
 
 #define TICK_MS 1000
 #define CLIENTS_JSON_EVERY_MS 2000
@@ -625,7 +629,7 @@ static void client_summary(const struct fleet_client *c, struct jbuf *j)
 	kv_addr(j, "address", c->addr ? c->addr : c->fixed_addr);
 	char mac[18] = "";
 	if (c->has_mac)
-		dhcp_mac_str(c->mac, mac);
+		pi_mac_str(c->mac, mac);
 	json_kv_str(j, "mac", mac);
 	json_kv_str(j, "stage", fleet_stage_name(b ? b->stage : FS_NONE));
 	json_kv_str(j, "problem", fleet_problem_name(b ? b->problem : FP_NONE));

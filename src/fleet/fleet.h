@@ -2,7 +2,10 @@
  * (fleet_state machines), a bounded ring of recent events, server totals
  * and Prometheus histograms, persisted in DATA/state/ (events.log, append
  * + rotate; clients.json, atomic rename) so a restart keeps timelines.
- * Fed by the event bus; read by the HTTP API. Single-threaded. */
+ * Fed by the event bus; read by the HTTP API. Single-threaded.
+ *
+ * Owns: struct fleet's API. Must not touch: daemon/ (it gets the
+ * registry through fleet_set_registry). */
 #ifndef PINETBOOT_FLEET_FLEET_H
 #define PINETBOOT_FLEET_FLEET_H
 
@@ -11,7 +14,7 @@
 
 #include "core/ev.h"
 #include "core/events.h"
-#include "daemon/clients.h"
+#include "pi/pi_registry.h"
 #include "fleet/fleet_state.h"
 #include "fleet/json.h"
 

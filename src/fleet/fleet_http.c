@@ -4,7 +4,12 @@
  * fleet model needs no locks. SSE streams suspend their connection when
  * there is nothing to send; a new event resumes them (MHD's ITC wakes
  * the epoll fd). Bounds: connection count, per-connection memory (which
- * caps header size), body size, idle timeout, SSE stream count. */
+ * caps header size), body size, idle timeout, SSE stream count.
+ *
+ * Owns: routes, access to the API (token, localhost, Host), SSE,
+ * /metrics, POST register/check-in. Must not touch: struct daemon
+ * (everything it needs comes through struct fleet_http_hooks), the fleet
+ * model's insides. */
 #include "fleet/fleet_http.h"
 
 #include <arpa/inet.h>
@@ -23,13 +28,9 @@
 #include "core/hex.h"
 #include "core/log.h"
 #include "core/net.h"
-#include "daemon/daemon.h"
-#include "daemon/pi_trust.h"
-#include "dhcp/dhcp_msg.h"
-#include "dhcp/dhcp_pi.h"
 #include "fleet/fleet.h"
 #include "fleet/json.h"
-#include "nfs/nfs_server.h"
+#include "pi/pi_id.h"
 
 #define SSE_KEEPALIVE_MS 5000
 #define JSON_MAX (64u << 20)
@@ -47,7 +48,7 @@ struct sse_frame {
 };
 
 struct fleet_http {
-	struct daemon *d;
+	struct fleet_http_hooks hk;
 	struct fleet *f;
 	struct MHD_Daemon *mhd;
 	int epfd;
@@ -205,11 +206,11 @@ static void rearm(struct fleet_http *h)
 {
 	MHD_UNSIGNED_LONG_LONG to;
 	if (h->timer) {
-		ev_timer_cancel(h->d->loop, h->timer);
+		ev_timer_cancel(h->hk.loop, h->timer);
 		h->timer = NULL;
 	}
 	if (MHD_get_timeout(h->mhd, &to) == MHD_YES)
-		h->timer = ev_timer_add(h->d->loop, to, on_mhd_timer, h);
+		h->timer = ev_timer_add(h->hk.loop, to, on_mhd_timer, h);
 }
 
 /* ------------------------------------------------------------ SSE */
@@ -236,8 +237,10 @@ static void on_keepalive(struct ev_loop *loop, void *arg)
 	h->keepalive = NULL;
 	for (struct sse *s = h->streams; s; s = s->next)
 		sse_resume(s);
-	if (h->d->nfs) {
-		uint64_t calls = nfs_server_stats(h->d->nfs)->calls, now = ev_now(loop);
+	struct fleet_server_stats st;
+	h->hk.stats(h->hk.ctx, &st);
+	if (st.nfs) {
+		uint64_t calls = st.nfs_calls, now = ev_now(loop);
 		if (h->nfs_prev_ms && now > h->nfs_prev_ms)
 			h->nfs_rate = (double)(calls - h->nfs_calls_prev) * 1000.0 / (double)(now - h->nfs_prev_ms);
 		h->nfs_calls_prev = calls;
@@ -301,7 +304,7 @@ static ssize_t sse_read(void *cls, uint64_t pos, char *buf, size_t max)
 		return MHD_CONTENT_READER_END_OF_STREAM;
 	if (s->off == s->len)
 		sse_fill(s);
-	uint64_t now = ev_now(h->d->loop);
+	uint64_t now = ev_now(h->hk.loop);
 	if (s->off == s->len && now - s->last_send_ms >= SSE_KEEPALIVE_MS) {
 		/* A comment line: keeps proxies and our idle timeout from
 		 * closing a quiet stream, and finds dead peers. */
@@ -373,12 +376,14 @@ static enum MHD_Result send_error(struct req *r, unsigned code, const char *msg)
 
 static void stats_json(struct fleet_http *h, struct jbuf *j)
 {
-	const struct tftp_stats *t = h->d->tftp ? tftp_server_stats(h->d->tftp) : NULL;
+	struct fleet_server_stats st;
+	h->hk.stats(h->hk.ctx, &st);
+	const struct fleet_server_stats *t = st.tftp ? &st : NULL;
 	const struct fleet_totals *ft = fleet_totals(h->f);
 	json_obj_begin(j);
 	json_kv_uint(j, "uptime_s", (fleet_now_ms() - h->started_ms) / 1000u);
-	json_kv_uint(j, "registered", h->d->clients.n);
-	json_kv_uint(j, "discovered", h->d->disc.n);
+	json_kv_uint(j, "registered", h->hk.clients->n);
+	json_kv_uint(j, "discovered", h->hk.disc->n);
 	json_kv_uint(j, "tracked", fleet_count(h->f));
 	json_key(j, "tftp");
 	json_obj_begin(j);
@@ -397,7 +402,7 @@ static void stats_json(struct fleet_http *h, struct jbuf *j)
 	/* NFS calls per second over the last keepalive period; null when
 	 * NFS is off. */
 	json_key(j, "nfs_ops_per_s");
-	if (h->d->nfs)
+	if (st.nfs)
 		json_double(j, h->nfs_rate);
 	else
 		json_null(j);
@@ -409,20 +414,32 @@ static void stats_json(struct fleet_http *h, struct jbuf *j)
 	json_kv_uint(j, "stalls", ft->stalls);
 	json_obj_end(j);
 	json_kv_uint(j, "sse_streams", h->n_streams);
+	/* The stage table, so the dashboard has no copy of it. */
+	json_key(j, "stages");
+	json_arr_begin(j);
+	for (unsigned s = 0; s < FS_MAX; s++) {
+		const struct fleet_stage_info *si = fleet_stage_info((enum fleet_stage)s);
+		json_obj_begin(j);
+		json_kv_str(j, "name", si->name);
+		json_kv_str(j, "color", si->color);
+		json_kv_str(j, "help", si->help);
+		json_obj_end(j);
+	}
+	json_arr_end(j);
 	json_obj_end(j);
 }
 
 static void discovered_json(struct fleet_http *h, struct jbuf *j)
 {
-	const struct discovery *disc = &h->d->disc;
+	const struct discovery *disc = h->hk.disc;
 	json_arr_begin(j);
 	for (size_t i = 0; i < disc->n; i++) {
 		const struct discovered *x = &disc->v[i];
-		if (clients_find_id(&h->d->clients, x->id))
+		if (clients_find_id(h->hk.clients, x->id))
 			continue;
 		char mac[18], cmd[800];
-		dhcp_mac_str(x->mac, mac);
-		daemon_register_hint(h->d, x->id, cmd, sizeof(cmd));
+		pi_mac_str(x->mac, mac);
+		h->hk.register_hint(h->hk.ctx, x->id, cmd, sizeof(cmd));
 		json_obj_begin(j);
 		json_kv_str(j, "id", x->id);
 		json_kv_str(j, "mac", mac);
@@ -438,7 +455,9 @@ static void discovered_json(struct fleet_http *h, struct jbuf *j)
 static void metrics_text(struct fleet_http *h, struct jbuf *j)
 {
 	fleet_metrics(h->f, j);
-	const struct tftp_stats *t = h->d->tftp ? tftp_server_stats(h->d->tftp) : NULL;
+	struct fleet_server_stats st;
+	h->hk.stats(h->hk.ctx, &st);
+	const struct fleet_server_stats *t = st.tftp ? &st : NULL;
 	if (t) {
 		static const char *const names[] = { "requests", "transfers_ok", "transfers_failed", "not_found",
 						     "denied", "bytes_sent", "packets_sent", "retransmits" };
@@ -452,15 +471,14 @@ static void metrics_text(struct fleet_http *h, struct jbuf *j)
 			     "# TYPE pinetboot_tftp_active_transfers gauge\npinetboot_tftp_active_transfers %u\n",
 			  t->active);
 	}
-	if (h->d->nfs) {
-		const struct nfs_stats *ns = nfs_server_stats(h->d->nfs);
+	if (st.nfs) {
 		jb_printf(j, "# HELP pinetboot_nfs_calls_total NFS and MOUNT calls.\n# TYPE pinetboot_nfs_calls_total counter\n"
-			     "pinetboot_nfs_calls_total %llu\n", (unsigned long long)ns->calls);
+			     "pinetboot_nfs_calls_total %llu\n", (unsigned long long)st.nfs_calls);
 		jb_printf(j, "# HELP pinetboot_nfs_denied_total NFS calls refused.\n# TYPE pinetboot_nfs_denied_total counter\n"
-			     "pinetboot_nfs_denied_total %llu\n", (unsigned long long)ns->denied);
+			     "pinetboot_nfs_denied_total %llu\n", (unsigned long long)st.nfs_denied);
 	}
 	jb_printf(j, "# HELP pinetboot_clients_registered Registered Pis.\n# TYPE pinetboot_clients_registered gauge\n"
-		     "pinetboot_clients_registered %zu\n", h->d->clients.n);
+		     "pinetboot_clients_registered %zu\n", h->hk.clients->n);
 	jb_printf(j, "# HELP pinetboot_http_requests_total HTTP requests answered, by status class.\n"
 		     "# TYPE pinetboot_http_requests_total counter\n");
 	static const char *const cls[] = { "other", "1xx", "2xx", "3xx", "4xx", "5xx" };
@@ -593,13 +611,13 @@ static enum MHD_Result do_register(struct req *r, const char *id)
 		if (!ok)
 			return send_error(r, 400, "name: 1 to 63 characters of A-Z a-z 0-9 . -");
 	}
-	if (clients_find_id(&h->d->clients, id))
+	if (clients_find_id(h->hk.clients, id))
 		return send_error(r, 409, "already registered");
 	char image[64];
-	daemon_default_image(h->d, image, sizeof(image));
+	h->hk.default_image(h->hk.ctx, image, sizeof(image));
 	if (!image[0])
 		return send_error(r, 409, "no default image: import one first (pinetboot image import NAME --from SOURCE)");
-	int e = spawn_add(h->d->cfg.data_dir, id, image, name);
+	int e = spawn_add(h->hk.data_dir, id, image, name);
 	if (e < 0)
 		return send_error(r, 500, "cannot start pinetboot add");
 	log_info("fleet", "%s: registering through the API (pinetboot add %s --image %s)", id, id, image);
@@ -617,7 +635,7 @@ static enum MHD_Result do_register(struct req *r, const char *id)
 static enum MHD_Result do_checkin(struct req *r, const char *id, uint32_t peer)
 {
 	char why[160] = "";
-	int a = daemon_client_access(r->h->d, id, peer, why, sizeof(why));
+	int a = r->h->hk.client_access(r->h->hk.ctx, id, peer, why, sizeof(why));
 	if (a == 0)
 		return send_error(r, 404, "no such client");
 	if (a < 0 && !has_token(r))
@@ -632,7 +650,7 @@ static enum MHD_Result do_checkin(struct req *r, const char *id, uint32_t peer)
 	for (char *p = e.detail; *p; p++)
 		if ((unsigned char)*p < 0x20)
 			*p = ' ';
-	events_emit(r->h->d->bus, &e);
+	events_emit(r->h->hk.bus, &e);
 	return send_buf(r, 200, "application/json", "{\"ok\":true}\n", 12);
 }
 
@@ -675,6 +693,24 @@ static enum MHD_Result start_sse(struct req *r)
 	return ret;
 }
 
+/* A dashboard file, embedded in the binary (fleet_www.c). */
+static enum MHD_Result send_asset(struct req *r, const char *url)
+{
+	size_t len;
+	const char *type;
+	const char *p = fleet_www_find(url, &len, &type);
+	struct MHD_Response *resp = MHD_create_response_from_buffer(len, (void *)(uintptr_t)p, MHD_RESPMEM_PERSISTENT);
+	if (!resp)
+		return MHD_NO;
+	MHD_add_response_header(resp, "Content-Type", type);
+	MHD_add_response_header(resp, "Content-Security-Policy",
+				"default-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:");
+	MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
+	enum MHD_Result ret = MHD_queue_response(r->conn, 200, resp);
+	MHD_destroy_response(resp);
+	return ret;
+}
+
 static enum MHD_Result dispatch(struct req *r, const char *url, const char *id)
 {
 	struct fleet_http *h = r->h;
@@ -704,28 +740,14 @@ static enum MHD_Result dispatch(struct req *r, const char *url, const char *id)
 	 * or with the token (timelines name addresses and MACs). Open to
 	 * localhost means a name that resolves to us only through DNS
 	 * rebinding must not do: then the Host must be an address. */
-	if (!h->d->cfg.http_read_open && !has_token(r)) {
+	if (!h->hk.read_open && !has_token(r)) {
 		if (!local)
 			return send_error(r, 403, "the read-only API is open on localhost only (http-read-open = on, or send the token)");
 		if (!host_is_address(MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, "Host")))
 			return send_error(r, 403, "use http://127.0.0.1:PORT/ or http://localhost:PORT/ (or the token)");
 	}
-	if (r->route == RT_ASSET) {
-		size_t len;
-		const char *type;
-		const char *p = fleet_www_find(url, &len, &type);
-		struct MHD_Response *resp = MHD_create_response_from_buffer(len, (void *)(uintptr_t)p,
-									    MHD_RESPMEM_PERSISTENT);
-		if (!resp)
-			return MHD_NO;
-		MHD_add_response_header(resp, "Content-Type", type);
-		MHD_add_response_header(resp, "Content-Security-Policy",
-					"default-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:");
-		MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
-		ret = MHD_queue_response(r->conn, 200, resp);
-		MHD_destroy_response(resp);
-		return ret;
-	}
+	if (r->route == RT_ASSET)
+		return send_asset(r, url);
 	if (r->route == RT_EVENTS)
 		return start_sse(r);
 	jb_init(&j, JSON_MAX);
@@ -819,7 +841,7 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 static int load_token(struct fleet_http *h)
 {
 	char path[PATH_MAX + 16];
-	snprintf(path, sizeof(path), "%s/api.token", h->d->cfg.data_dir);
+	snprintf(path, sizeof(path), "%s/api.token", h->hk.data_dir);
 	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
 	if (fd < 0 && errno == ENOENT) {
 		uint8_t raw[TOKEN_HEX / 2];
@@ -868,8 +890,8 @@ static void write_url_file(struct fleet_http *h, uint32_t addr, uint16_t port)
 	if (addr == htonl(INADDR_ANY))
 		addr = htonl(INADDR_LOOPBACK);
 	inet_ntop(AF_INET, &addr, a, sizeof(a));
-	snprintf(path, sizeof(path), "%s/state/http.url", h->d->cfg.data_dir);
-	snprintf(tmp, sizeof(tmp), "%s/state/.http.url.tmp", h->d->cfg.data_dir);
+	snprintf(path, sizeof(path), "%s/state/http.url", h->hk.data_dir);
+	snprintf(tmp, sizeof(tmp), "%s/state/.http.url.tmp", h->hk.data_dir);
 	FILE *fp = fopen(tmp, "we");
 	if (!fp)
 		return;
@@ -878,12 +900,12 @@ static void write_url_file(struct fleet_http *h, uint32_t addr, uint16_t port)
 		unlink(tmp);
 }
 
-struct fleet_http *fleet_http_new(struct daemon *d, struct fleet *f, bool *ret_off)
+struct fleet_http *fleet_http_new(const struct fleet_http_hooks *hk, struct fleet *f, bool *ret_off)
 {
 	uint32_t addr;
 	uint16_t port;
-	if (fleet_http_parse_listen(d->cfg.http_listen, &addr, &port, ret_off) < 0) {
-		log_error("fleet", "http-listen '%s' is not ADDRESS:PORT or off", d->cfg.http_listen);
+	if (fleet_http_parse_listen(hk->listen, &addr, &port, ret_off) < 0) {
+		log_error("fleet", "http-listen '%s' is not ADDRESS:PORT or off", hk->listen);
 		return NULL;
 	}
 	if (*ret_off)
@@ -893,7 +915,7 @@ struct fleet_http *fleet_http_new(struct daemon *d, struct fleet *f, bool *ret_o
 	struct fleet_http *h = calloc(1, sizeof(*h));
 	if (!h)
 		return NULL;
-	h->d = d;
+	h->hk = *hk;
 	h->f = f;
 	h->epfd = -1;
 	h->started_ms = fleet_now_ms();
@@ -913,14 +935,14 @@ struct fleet_http *fleet_http_new(struct daemon *d, struct fleet *f, bool *ret_o
 				  MHD_OPTION_NOTIFY_COMPLETED, on_completed, h, MHD_OPTION_END);
 	if (!h->mhd) {
 		log_error("fleet", "cannot listen for HTTP on %s (in use? http-listen = off disables it)",
-			  d->cfg.http_listen);
+			  hk->listen);
 		goto fail;
 	}
 	const union MHD_DaemonInfo *di = MHD_get_daemon_info(h->mhd, MHD_DAEMON_INFO_EPOLL_FD);
-	if (!di || ev_io_add(d->loop, di->epoll_fd, EV_READ, on_mhd_fd, h) < 0)
+	if (!di || ev_io_add(hk->loop, di->epoll_fd, EV_READ, on_mhd_fd, h) < 0)
 		goto fail;
 	h->epfd = di->epoll_fd;
-	h->keepalive = ev_timer_add(d->loop, SSE_KEEPALIVE_MS, on_keepalive, h);
+	h->keepalive = ev_timer_add(hk->loop, SSE_KEEPALIVE_MS, on_keepalive, h);
 	fleet_set_notify(f, on_fleet_event, h);
 	const union MHD_DaemonInfo *pi = MHD_get_daemon_info(h->mhd, MHD_DAEMON_INFO_BIND_PORT);
 	if (pi && pi->port)
@@ -934,6 +956,12 @@ struct fleet_http *fleet_http_new(struct daemon *d, struct fleet *f, bool *ret_o
 fail:
 	fleet_http_free(h);
 	return NULL;
+}
+
+void fleet_http_set_read_open(struct fleet_http *h, bool open)
+{
+	if (h)
+		h->hk.read_open = open;
 }
 
 void fleet_http_free(struct fleet_http *h)
@@ -950,11 +978,11 @@ void fleet_http_free(struct fleet_http *h)
 		MHD_run(h->mhd);
 	}
 	if (h->epfd >= 0)
-		ev_io_del(h->d->loop, h->epfd);
+		ev_io_del(h->hk.loop, h->epfd);
 	if (h->timer)
-		ev_timer_cancel(h->d->loop, h->timer);
+		ev_timer_cancel(h->hk.loop, h->timer);
 	if (h->keepalive)
-		ev_timer_cancel(h->d->loop, h->keepalive);
+		ev_timer_cancel(h->hk.loop, h->keepalive);
 	if (h->mhd)
 		MHD_stop_daemon(h->mhd);
 	sodium_memzero(h->token, sizeof(h->token));

@@ -1,7 +1,11 @@
 /* fleet_http.h - the fleet view over HTTP (libmicrohttpd driven by our
  * own event loop, no threads): dashboard assets, the JSON API, server-sent
  * events, Prometheus /metrics, token-protected mutating calls and the
- * clients' end-of-boot check-in. */
+ * clients' end-of-boot check-in.
+ *
+ * Owns: the HTTP API's public surface and its hooks struct. Must not
+ * touch: daemon/, tftp/, nfs/ headers (counters come as struct
+ * fleet_server_stats). */
 #ifndef PINETBOOT_FLEET_HTTP_H
 #define PINETBOOT_FLEET_HTTP_H
 
@@ -9,9 +13,47 @@
 #include <stddef.h>
 #include <stdint.h>
 
-struct daemon;
+#include "core/ev.h"
+#include "core/events.h"
+#include "pi/pi_discovery.h"
+#include "pi/pi_registry.h"
+
 struct fleet;
 struct fleet_http;
+
+/* Server counters the API and /metrics show, filled by a hook so this
+ * folder needs neither the TFTP nor the NFS server's headers. */
+struct fleet_server_stats {
+	bool tftp;                 /* false: the fields below are zero */
+	uint64_t requests, transfers_ok, transfers_failed, not_found, denied;
+	uint64_t bytes_sent, packets_sent, retransmits;
+	unsigned active, peak_active;
+	bool nfs;                  /* false: NFS is off */
+	uint64_t nfs_calls, nfs_denied;
+};
+
+/* What the HTTP layer needs from the server that runs it (daemon/
+ * fleet_daemon.c fills it): the loop, configuration, the registry and
+ * discovery (read only; stable pointers whose contents a reload
+ * replaces), and callbacks. ctx is passed back to every callback. */
+struct fleet_http_hooks {
+	struct ev_loop *loop;
+	struct event_bus *bus;      /* check-ins are emitted here */
+	const char *data_dir;       /* DATA: api.token, state/http.url */
+	const char *listen;         /* http-listen: ADDR:PORT or off */
+	bool read_open;             /* http-read-open */
+	const struct clients *clients;
+	const struct discovery *disc;
+	void *ctx;
+	/* The default image for POST /api/register ("" = none). */
+	void (*default_image)(void *ctx, char *out, size_t cap);
+	/* The command that registers Pi id (GET /api/discovered). */
+	void (*register_hint)(void *ctx, const char *id, char *out, size_t cap);
+	/* May addr act as registered Pi id (check-in)? 1 yes, -1 no (why
+	 * filled), 0 no such client. */
+	int (*client_access)(void *ctx, const char *id, uint32_t addr, char *why, size_t whylen);
+	void (*stats)(void *ctx, struct fleet_server_stats *out);
+};
 
 #define FLEET_HTTP_DEFAULT_PORT 8466
 #define FLEET_HTTP_MAX_CONN 1000      /* connections at most (slow clients included) */
@@ -38,15 +80,12 @@ bool fleet_valid_id(const char *id);
 /* Embedded dashboard files (fleet_www.c). NULL if there is no such asset. */
 const char *fleet_www_find(const char *url, size_t *ret_len, const char **ret_type);
 
-/* Start listening as configured in d->cfg (http-listen). Returns NULL
+/* Start listening as hooks->listen says (http-listen). Returns NULL
  * with *ret_off set when disabled, NULL on error otherwise. The token is
- * read from (or created in) DATA/api.token. */
-struct fleet_http *fleet_http_new(struct daemon *d, struct fleet *f, bool *ret_off);
+ * read from (or created in) DATA/api.token. *hooks is copied. */
+struct fleet_http *fleet_http_new(const struct fleet_http_hooks *hooks, struct fleet *f, bool *ret_off);
 void fleet_http_free(struct fleet_http *h);
-
-/* fleet_daemon.c: serve.c's entry points. start: after the services;
- * 0 or a negative errno. reload: after the registry was re-read. */
-int fleet_daemon_start(struct daemon *d);
-void fleet_daemon_reload(struct daemon *d);
+/* http-read-open after a reload (SIGHUP re-reads pinetboot.conf). */
+void fleet_http_set_read_open(struct fleet_http *h, bool open);
 
 #endif

@@ -2,25 +2,41 @@
  * follows the real boot orders of the protocol reference (4.2-4.4): the
  * Pi's tsize probes, "Early terminate" aborts and the usual missing files
  * (bootsig.bin, recovery.elf, ...) are noise; a successful file is
- * progress; a DHCP answer after progress starts a new boot. */
+ * progress; a DHCP answer after progress starts a new boot.
+ *
+ * Owns: the stage table (names, colours, meanings) and the transitions.
+ * Must not touch: I/O, the clock. */
 #include "fleet/fleet_state.h"
 
 #include <stdio.h>
 #include <string.h>
 
-static const char *const stage_names[FS_MAX] = {
-	[FS_NONE] = "none",         [FS_DHCP] = "dhcp",     [FS_LEASED] = "leased",
-	[FS_FIRMWARE] = "firmware", [FS_KERNEL] = "kernel", [FS_NFS_ROOT] = "nfs-root",
-	[FS_INIT] = "init",         [FS_UP] = "up",
+/* The one table of boot stages: the API name, the dashboard colour and a
+ * plain-language meaning. The dashboard builds its legend and tile colours
+ * from it (GET /api/stats, "stages"); nothing else lists the stages. */
+static const struct fleet_stage_info stage_tab[FS_MAX] = {
+	[FS_NONE] = { "none", "#d9dce1", "never seen booting" },
+	[FS_DHCP] = { "dhcp", "#cfe3f7", "boot answer sent" },
+	[FS_LEASED] = { "leased", "#a9cdf0", "full DHCP: address acknowledged" },
+	[FS_FIRMWARE] = { "firmware", "#ffe29a", "fetching firmware files" },
+	[FS_KERNEL] = { "kernel", "#d9c6f2", "kernel fetched" },
+	[FS_NFS_ROOT] = { "nfs-root", "#a6e3dc", "root file system mounted over NFS" },
+	[FS_INIT] = { "init", "#c8eeb0", "/sbin/init read" },
+	[FS_UP] = { "up", "#7fd67f", "checked in at the end of boot" },
 };
 
 static const char *const problem_names[FP_MAX] = {
 	[FP_NONE] = "", [FP_STALLED] = "stalled", [FP_FAILED] = "failed",
 };
 
+const struct fleet_stage_info *fleet_stage_info(enum fleet_stage s)
+{
+	return (unsigned)s < FS_MAX ? &stage_tab[s] : NULL;
+}
+
 const char *fleet_stage_name(enum fleet_stage s)
 {
-	return (unsigned)s < FS_MAX ? stage_names[s] : "?";
+	return (unsigned)s < FS_MAX ? stage_tab[s].name : "?";
 }
 
 const char *fleet_problem_name(enum fleet_problem p)
@@ -31,7 +47,7 @@ const char *fleet_problem_name(enum fleet_problem p)
 enum fleet_stage fleet_stage_from_name(const char *name)
 {
 	for (unsigned i = 0; i < FS_MAX; i++)
-		if (strcmp(stage_names[i], name) == 0)
+		if (strcmp(stage_tab[i].name, name) == 0)
 			return (enum fleet_stage)i;
 	return FS_MAX;
 }

@@ -1,7 +1,9 @@
 /* fleet_state.h - the per-Pi boot state machine: one enum of stages, its
  * name table and one transition function fed by boot events (core/events.h).
  * Pure: no I/O, no clock; the caller passes the event time in ms, so unit
- * tests replay real boot orders (protocol reference 4.2-4.4) exactly. */
+ * tests replay real boot orders (protocol reference 4.2-4.4) exactly.
+ *
+ * Owns: enum fleet_stage and struct fleet_boot. Must not touch: I/O. */
 #ifndef PINETBOOT_FLEET_STATE_H
 #define PINETBOOT_FLEET_STATE_H
 
@@ -57,6 +59,13 @@ enum fleet_result {
 	FR_PROBLEM,      /* a failure was recorded */
 };
 
+/* One row of the stage table (fleet_state.c): the API name, the
+ * dashboard colour (#rrggbb) and what the stage means. NULL if s is out
+ * of range. */
+struct fleet_stage_info {
+	const char *name, *color, *help;
+};
+const struct fleet_stage_info *fleet_stage_info(enum fleet_stage s);
 const char *fleet_stage_name(enum fleet_stage s);
 const char *fleet_problem_name(enum fleet_problem p);
 /* Stage by name, FS_MAX if unknown. */

@@ -1,7 +1,10 @@
 /* fleet_www.c - the dashboard's files (src/fleet/www/), embedded in the
  * binary with the assembler's .incbin so no external file or CDN is ever
  * needed. Lookup is by exact URL in a fixed table: no path is ever built
- * from a request, so traversal cannot reach anything else. */
+ * from a request, so traversal cannot reach anything else.
+ *
+ * Owns: embedding src/fleet/www/ (.incbin) and asset lookup. Must not
+ * touch: the assets' content (www/), HTTP. */
 #include <stddef.h>
 #include <string.h>
 

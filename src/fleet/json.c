@@ -1,7 +1,10 @@
 /* json.c - JSON writer and reader for the fleet view. The writer escapes
  * control characters, quotes and backslashes, and passes UTF-8 through
  * (invalid bytes become U+FFFD so browsers never reject a document); the
- * reader is a recursive descent parser with a depth cap. */
+ * reader is a recursive descent parser with a depth cap.
+ *
+ * Owns: JSON syntax (escaping, nesting, parsing). Must not touch: buffer
+ * growth (core/tbuf.c), what the documents mean. */
 #include "fleet/json.h"
 #include "core/hex.h"
 
@@ -15,14 +18,12 @@
 void jb_init(struct jbuf *j, size_t max)
 {
 	memset(j, 0, sizeof(*j));
-	j->max = max;
+	tbuf_init(&j->t, max);
 }
 
 void jb_free(struct jbuf *j)
 {
-	free(j->p);
-	j->p = NULL;
-	j->len = j->cap = 0;
+	tbuf_free(&j->t);
 }
 
 void jb_reset(struct jbuf *j)
@@ -35,52 +36,17 @@ void jb_reset(struct jbuf *j)
 		j->p[0] = '\0';
 }
 
-static bool jb_reserve(struct jbuf *j, size_t n)
-{
-	if (j->err)
-		return false;
-	if (n > j->max || j->len + n + 1 > j->max) {
-		j->err = true;
-		return false;
-	}
-	if (j->len + n + 1 <= j->cap)
-		return true;
-	size_t nc = j->cap ? j->cap : 1024;
-	while (nc < j->len + n + 1)
-		nc *= 2;
-	if (nc > j->max)
-		nc = j->max;
-	char *np = realloc(j->p, nc);
-	if (!np) {
-		j->err = true;
-		return false;
-	}
-	j->p = np;
-	j->cap = nc;
-	return true;
-}
-
 void jb_append(struct jbuf *j, const char *s, size_t n)
 {
-	if (!jb_reserve(j, n))
-		return;
-	memcpy(j->p + j->len, s, n);
-	j->len += n;
-	j->p[j->len] = '\0';
+	tbuf_append(&j->t, s, n);
 }
 
 void jb_printf(struct jbuf *j, const char *fmt, ...)
 {
-	char tmp[512];
 	va_list ap;
 	va_start(ap, fmt);
-	int n = vsnprintf(tmp, sizeof(tmp), fmt, ap);
+	tbuf_vprintf(&j->t, fmt, ap);
 	va_end(ap);
-	if (n < 0 || (size_t)n >= sizeof(tmp)) {
-		j->err = true;
-		return;
-	}
-	jb_append(j, tmp, (size_t)n);
 }
 
 /* Comma before a value unless it is the first in its container or

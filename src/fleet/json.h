@@ -1,6 +1,8 @@
 /* json.h - a small JSON writer (growable, capped buffer; every string is
  * escaped, so client-supplied names cannot break the document) and a small
- * bounded reader used by the fleet CLI to read the server's answers. */
+ * bounded reader used by the fleet CLI to read the server's answers.
+ *
+ * Owns: struct jbuf and struct json_node. Must not touch: I/O. */
 #ifndef PINETBOOT_FLEET_JSON_H
 #define PINETBOOT_FLEET_JSON_H
 
@@ -8,14 +10,23 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "core/tbuf.h"
+
 #define JSON_DEPTH_MAX 32
 
 /* Output buffer. Any failure (allocation, over max) sets err and makes
  * every later write a no-op: callers check once at the end. */
+/* The text part is a struct tbuf (core/tbuf.h), shared with other
+ * writers; its fields stay readable as j.p, j.len, j.err. */
 struct jbuf {
-	char *p;
-	size_t len, cap, max;
-	bool err;
+	union {
+		struct tbuf t;
+		struct {
+			char *p;
+			size_t len, cap, max;
+			bool err;
+		};
+	};
 	int depth;
 	bool first[JSON_DEPTH_MAX];
 	bool after_key;

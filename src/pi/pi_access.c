@@ -12,21 +12,21 @@
  * With dhcp = off there are no boot answers: the first address to ask is
  * bound together with its MAC (trust on first use) and keeps it.
  * Taking a Pi's files therefore needs its MAC and its IP address, which is
- * what a kernel NFS server with IP exports asks too. */
+ * what a kernel NFS server with IP exports asks too.
+ *
+ * Owns: the decision (allow/deny, bind, learn) and its reason text. Must
+ * not touch: the network, files, the clock (now is passed in). */
 #include "pi/pi_access.h"
 
 #include <stdio.h>
 #include <string.h>
 
+#include "pi/pi_id.h"
+
 static void ntoa(uint32_t a, char out[16])
 {
 	const uint8_t *b = (const uint8_t *)&a;
 	snprintf(out, 16, "%u.%u.%u.%u", b[0], b[1], b[2], b[3]);
-}
-
-static void mac_str(const uint8_t m[6], char out[18])
-{
-	snprintf(out, 18, "%02x:%02x:%02x:%02x:%02x:%02x", m[0], m[1], m[2], m[3], m[4], m[5]);
 }
 
 static void deny(struct pi_access_out *out, const char *fmt_reason)
@@ -59,14 +59,14 @@ void pi_access_decide(const struct pi_access_in *in, struct pi_access_out *out)
 		deny(out, why);
 		return;
 	}
-	mac_str(in->neigh_mac, m1);
+	pi_mac_str(in->neigh_mac, m1);
 	if (in->has_known_mac) {
 		if (memcmp(in->neigh_mac, in->known_mac, 6) == 0) {
 			out->v = PI_ALLOW_MAC;
 			out->bind = in->bound_addr != in->addr;
 			return;
 		}
-		mac_str(in->known_mac, m2);
+		pi_mac_str(in->known_mac, m2);
 		snprintf(why, sizeof(why), "request from %s (MAC %s), this Pi's MAC is %s", a, m1, m2);
 		deny(out, why);
 		return;
@@ -94,7 +94,7 @@ void pi_access_decide(const struct pi_access_in *in, struct pi_access_out *out)
 		return;
 	}
 	if (fresh) {
-		mac_str(in->answer_mac, m2);
+		pi_mac_str(in->answer_mac, m2);
 		snprintf(why, sizeof(why), "request from %s (MAC %s), the boot answer went to MAC %s", a, m1, m2);
 	} else if (in->bound_addr) {
 		ntoa(in->bound_addr, b);

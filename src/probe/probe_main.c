@@ -16,7 +16,7 @@
 #include <sys/resource.h>
 #include <sys/stat.h>
 
-#include "cli/cli.h"
+#include "cmds.h"
 #include "dhcp/dhcp_pi.h"
 #include "probe/probe_run.h"
 

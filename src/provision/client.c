@@ -1,7 +1,11 @@
 /* client.c - `add`, `remove`, `reset` and the overlay mounts of `serve`.
  * A client is DATA/clients/<id>/ with client.conf, root/ and boot/ (overlay
  * mount points or private copies) and, for overlays, upper/{root,work,
- * boot,boot-work}. It is built in clients/.tmp-<id>-<pid> and renamed in. */
+ * boot,boot-work}. It is built in clients/.tmp-<id>-<pid> and renamed in.
+ *
+ * Owns: building, re-adding, removing and resetting a Pi's files under
+ * DATA/clients/<id>/. Must not touch: client.conf's format (it calls
+ * client_conf_create in pi/pi_registry.c), sockets. */
 #include "provision/provision.h"
 
 #include <errno.h>
@@ -26,7 +30,7 @@
 #include <unistd.h>
 
 #include "core/log.h"
-#include "daemon/clients.h"
+#include "pi/pi_registry.h"
 #include "provision/copytree.h"
 #include "provision/fixups.h"
 #include "provision/prov_text.h"
@@ -159,19 +163,9 @@ static void umount_client(const char *cdir)
 
 static int write_conf(const char *dir, const struct add_opts *o, const char *host, const char *layout)
 {
-	char buf[640];
-	int n = snprintf(buf, sizeof(buf), "# written by pinetboot add\nname = %s\n%s%s%simage = %s\nlayout = %s\n%s%s%s",
-			 host, o->mac ? "mac = " : "", o->mac ? o->mac : "", o->mac ? "\n" : "", o->image, layout,
-			 o->tftp_prefix ? "tftp-prefix = " : "", o->tftp_prefix ? o->tftp_prefix : "",
-			 o->tftp_prefix ? "\n" : "");
-	if (n < 0 || n >= (int)sizeof(buf))
-		return -ENAMETOOLONG;
-	int d = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (d < 0)
-		return -errno;
-	int r = write_file_at(d, "client.conf", buf, (size_t)n, 0644);
-	close(d);
-	return r;
+	const struct client_conf_new c = { .name = host, .mac = o->mac, .image = o->image, .layout = layout,
+					   .tftp_prefix = o->tftp_prefix };
+	return client_conf_create(dir, &c);
 }
 
 static int mkdirs(const char *base, const char *const *names, size_t n)

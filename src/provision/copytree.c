@@ -2,7 +2,10 @@
  * openat/fstatat walk, copy_file_range with SEEK_DATA/SEEK_HOLE for sparse
  * files, xattrs (ACLs are system.posix_acl_*, capabilities are
  * security.capability) copied after chown, which clears capabilities,
- * hard links through an (dev, ino) map, and times set last. */
+ * hard links through an (dev, ino) map, and times set last.
+ *
+ * Owns: copying a tree (reflink when possible) without following links
+ * out. Must not touch: what is being copied (images, clients). */
 #include "provision/copytree.h"
 
 #include <dirent.h>

@@ -1,7 +1,10 @@
 /* copytree.h - copy a directory tree the way `rsync -xaHAX --sparse` does:
  * owners, modes, times, hard links, symlinks, device nodes, sparse files,
  * ACLs and xattrs (file capabilities included), without crossing into
- * other mounts. Also the matching recursive remove. */
+ * other mounts. Also the matching recursive remove.
+ *
+ * Owns: struct copy_opts/copy_stats. Must not touch: provisioning
+ * policy. */
 #ifndef PINETBOOT_PROVISION_COPYTREE_H
 #define PINETBOOT_PROVISION_COPYTREE_H
 

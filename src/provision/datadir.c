@@ -1,7 +1,10 @@
 /* datadir.c - what belongs to the data dir as a whole: the permissions of
  * DATA/clients and DATA/images (nothing a Pi made there is reachable by
  * other local users), and the shared DATA/boot, filled from an image and
- * switched to another with the stamp file naming the image. */
+ * switched to another with the stamp file naming the image.
+ *
+ * Owns: the data dir's layout and modes, DATA/boot's default image
+ * stamp. Must not touch: client.conf, sockets. */
 #include "provision/provision.h"
 
 #include <dirent.h>

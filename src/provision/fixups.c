@@ -3,7 +3,11 @@
  * generator, masked first-boot units, network managers kept off the NFS
  * interface, cmdline.txt. Everything is written inside the client's root
  * as opened with RESOLVE_IN_ROOT, so an image's absolute symlinks cannot
- * lead out of it. */
+ * lead out of it.
+ *
+ * Owns: the edits made to a Pi's root and boot files (hostname, fstab,
+ * cmdline.txt, dhcpcd). Must not touch: images in DATA/images (only a
+ * client's copy or overlay). */
 #include "provision/fixups.h"
 
 #include <errno.h>

@@ -1,5 +1,8 @@
 /* fixups.h - turn a copy (or overlay view) of an image into one Pi's
- * root and boot files. Internal to src/provision/. */
+ * root and boot files. Internal to src/provision/.
+ *
+ * Owns: struct fixup_opts. Must not touch: I/O outside the given
+ * root/boot. */
 #ifndef PINETBOOT_PROVISION_FIXUPS_H
 #define PINETBOOT_PROVISION_FIXUPS_H
 

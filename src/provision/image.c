@@ -2,7 +2,11 @@
  * root, a directory, or a Raspberry Pi OS .img(.xz). Disk images are
  * read through our own MBR parse: the ext4 root is loop-mounted read-only
  * (LOOP_CONFIGURE with offset/sizelimit) and copied with copytree.c, the FAT
- * boot partition is read with mtools; the README says why. */
+ * boot partition is read with mtools; the README says why.
+ *
+ * Owns: DATA/images/<name> (import, remove, exists) and the overlay
+ * mounts of clients. Must not touch: client.conf (read only, through
+ * pi/pi_registry.h), sockets. */
 #include "provision/provision.h"
 
 #include <errno.h>
@@ -23,7 +27,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "daemon/clients.h"
+#include "pi/pi_registry.h"
 #include "provision/copytree.h"
 #include "provision/prov_text.h"
 #include "provision/prov_util.h"

@@ -1,7 +1,10 @@
 /* prov_text.c - pure rewriters and parsers for provisioning: cmdline.txt,
  * fstab, MBR, OTP dump, EEPROM config. Nothing here touches the disk; the
  * callers in image.c / client.c / cli_provision.c do the I/O. Output goes
- * through a bounded appender with a sticky overflow flag. */
+ * through a bounded appender with a sticky overflow flag.
+ *
+ * Owns: the text formats (cmdline.txt, fstab, MBR, OTP rows, EEPROM
+ * config). Must not touch: files (callers do the I/O). */
 #include "provision/prov_text.h"
 
 #include <errno.h>
@@ -10,57 +13,10 @@
 #include <string.h>
 #include <strings.h>
 
-#include "dhcp/dhcp_pi.h"
+#include "pi/pi_id.h"
 #include "core/hex.h"
+#include "core/tbuf.h"
 #include "core/net.h"
-
-struct out {
-	char *p;
-	size_t len, cap;
-	bool err;
-};
-
-static void out_init(struct out *o, char *buf, size_t cap)
-{
-	o->p = buf;
-	o->len = 0;
-	o->cap = cap;
-	o->err = cap == 0;
-	if (cap)
-		buf[0] = '\0';
-}
-
-static void out_mem(struct out *o, const char *s, size_t n)
-{
-	if (o->err)
-		return;
-	if (n >= o->cap - o->len) {
-		o->err = true;
-		return;
-	}
-	memcpy(o->p + o->len, s, n);
-	o->len += n;
-	o->p[o->len] = '\0';
-}
-
-static void out_str(struct out *o, const char *s)
-{
-	out_mem(o, s, strlen(s));
-}
-
-__attribute__((format(printf, 2, 3))) static void out_fmt(struct out *o, const char *fmt, ...)
-{
-	char tmp[512];
-	va_list ap;
-	va_start(ap, fmt);
-	int n = vsnprintf(tmp, sizeof(tmp), fmt, ap);
-	va_end(ap);
-	if (n < 0 || (size_t)n >= sizeof(tmp)) {
-		o->err = true;
-		return;
-	}
-	out_mem(o, tmp, (size_t)n);
-}
 
 static bool is_space(char c)
 {
@@ -137,8 +93,8 @@ static bool cmdline_drop(const char *t, size_t n)
 
 int prov_cmdline_rewrite(const char *in, size_t inlen, const char *id, char *out, size_t outlen)
 {
-	struct out o;
-	out_init(&o, out, outlen);
+	struct tbuf o;
+	tbuf_init_fixed(&o, out, outlen);
 	if (!id || !*id || inlen > PROV_CMDLINE_MAX)
 		return -EINVAL;
 	size_t i = 0;
@@ -157,8 +113,8 @@ int prov_cmdline_rewrite(const char *in, size_t inlen, const char *id, char *out
 		if (cmdline_drop(in + s, i - s))
 			continue;
 		if (!first)
-			out_str(&o, " ");
-		out_mem(&o, in + s, i - s);
+			tbuf_puts(&o, " ");
+		tbuf_append(&o, in + s, i - s);
 		first = false;
 	}
 	/* vers=3: with no vers= a kernel built with CONFIG_NFS_V2 (before
@@ -168,8 +124,8 @@ int prov_cmdline_rewrite(const char *in, size_t inlen, const char *id, char *out
 	 * the NFS fs_context, where "tcp" is a flag too. rsize/wsize: the
 	 * kernel's nfsroot default is 4096, which throttles the whole boot. */
 	if (!first)
-		out_str(&o, " ");
-	out_fmt(&o,
+		tbuf_puts(&o, " ");
+	tbuf_printf(&o,
 		"root=/dev/nfs nfsroot=${server}:/clients/%s,vers=3,tcp,rsize=1048576,wsize=1048576 rw ip=dhcp rootwait\n",
 		id);
 	return o.err ? -ENOBUFS : 0;
@@ -188,8 +144,8 @@ static bool fstab_local_dev(const char *s, size_t n)
 
 int prov_fstab_rewrite(const char *in, size_t inlen, const char *boot_mnt, char *out, size_t outlen)
 {
-	struct out o;
-	out_init(&o, out, outlen);
+	struct tbuf o;
+	tbuf_init_fixed(&o, out, outlen);
 	if (inlen > PROV_FSTAB_MAX || !boot_mnt)
 		return -EINVAL;
 	size_t i = 0, s, e;
@@ -221,13 +177,13 @@ int prov_fstab_rewrite(const char *in, size_t inlen, const char *boot_mnt, char 
 			drop = rootish || local;
 		}
 		if (drop) {
-			out_str(&o, "# pinetboot (SD card entry, disabled): ");
+			tbuf_puts(&o, "# pinetboot (SD card entry, disabled): ");
 		}
-		out_mem(&o, in + s, e - s);
-		out_str(&o, "\n");
+		tbuf_append(&o, in + s, e - s);
+		tbuf_puts(&o, "\n");
 	}
 	if (o.len > 0 && o.p[o.len - 1] != '\n')
-		out_str(&o, "\n");
+		tbuf_puts(&o, "\n");
 	return o.err ? -ENOBUFS : 0;
 }
 
@@ -276,8 +232,8 @@ static const char boot_gen_body[] =
 
 int prov_boot_generator(const char *id, const char *boot_mnt, char *out, size_t outlen)
 {
-	struct out o;
-	out_init(&o, out, outlen);
+	struct tbuf o;
+	tbuf_init_fixed(&o, out, outlen);
 	const char *unit;
 	if (!strcmp(boot_mnt, "/boot/firmware"))
 		unit = "boot-firmware.mount";
@@ -290,17 +246,17 @@ int prov_boot_generator(const char *id, const char *boot_mnt, char *out, size_t 
 	char norm[18];
 	if (pi_id_normalise(id, norm) < 0 || strcmp(norm, id) != 0)
 		return -EINVAL;
-	out_fmt(&o,
+	tbuf_printf(&o,
 		"#!/bin/sh\n"
 		"# pinetboot-boot-firmware - a systemd generator written by 'pinetboot add'.\n"
 		"# Mounts this Pi's boot files (the server's /boot/%s export) at %s over NFS,\n",
 		id, boot_mnt);
-	out_str(&o, "# like an fstab line with _netdev. The server is the one the root came from:\n"
+	tbuf_puts(&o, "# like an fstab line with _netdev. The server is the one the root came from:\n"
 		    "# nfsroot=SERVER:/... (or root=SERVER:/...) on the kernel command line, so a\n"
 		    "# server with a new address needs no change here. Without one it writes\n"
 		    "# nothing. PINETBOOT_CMDLINE replaces /proc/cmdline (tests).\n");
-	out_fmt(&o, "id='%s'\nmnt='%s'\nunit='%s'\n", id, boot_mnt, unit);
-	out_str(&o, boot_gen_body);
+	tbuf_printf(&o, "id='%s'\nmnt='%s'\nunit='%s'\n", id, boot_mnt, unit);
+	tbuf_puts(&o, boot_gen_body);
 	return o.err ? -ENOBUFS : 0;
 }
 
@@ -399,20 +355,20 @@ int otp_parse(const char *text, size_t len, struct otp *o)
 
 enum otp_verdict otp_report(const struct otp *o, char *buf, size_t buflen)
 {
-	struct out w;
-	out_init(&w, buf, buflen);
+	struct tbuf w;
+	tbuf_init_fixed(&w, buf, buflen);
 	uint32_t type = 0xffff;
 	if (o->have[28])
-		out_fmt(&w, "serial:         %08x (the TFTP directory name clients/%08x)\n", o->row[28], o->row[28]);
+		tbuf_printf(&w, "serial:         %08x (the TFTP directory name clients/%08x)\n", o->row[28], o->row[28]);
 	if (o->have[30]) {
 		uint32_t rev = o->row[30];
 		const char *m = pi_board_model(rev);
-		out_fmt(&w, "board revision: %x (%s)\n", rev, m ? m : "unknown model");
+		tbuf_printf(&w, "board revision: %x (%s)\n", rev, m ? m : "unknown model");
 		if (rev & (1u << 23))
 			type = (rev >> 4) & 0xff;
 	}
 	if (!o->have[17]) {
-		out_str(&w, "row 17 (boot mode) is missing: pass the whole output of 'vcgencmd otp_dump'.\n");
+		tbuf_puts(&w, "row 17 (boot mode) is missing: pass the whole output of 'vcgencmd otp_dump'.\n");
 		return OTP_NETBOOT_UNKNOWN;
 	}
 	uint32_t r = o->row[17];
@@ -426,29 +382,29 @@ enum otp_verdict otp_report(const struct otp *o, char *buf, size_t buflen)
 		{ 28, "USB device boot (rpiboot)" },
 		{ 29, "USB host boot, including Ethernet (network boot)" },
 	};
-	out_fmt(&w, "row 17 (boot mode): %08x\n", r);
+	tbuf_printf(&w, "row 17 (boot mode): %08x\n", r);
 	for (size_t i = 0; i < sizeof(bits) / sizeof(bits[0]); i++)
-		out_fmt(&w, "  bit %2d %-3s %s\n", bits[i].bit, (r >> bits[i].bit) & 1 ? "on" : "off", bits[i].what);
+		tbuf_printf(&w, "  bit %2d %-3s %s\n", bits[i].bit, (r >> bits[i].bit) & 1 ? "on" : "off", bits[i].what);
 	if (o->have[18] && o->row[18] != r)
-		out_fmt(&w, "note: row 18 (the copy of row 17) is %08x and differs\n", o->row[18]);
+		tbuf_printf(&w, "note: row 18 (the copy of row 17) is %08x and differs\n", o->row[18]);
 	/* Board types (revision bits 4-11): 0x11 4B, 0x13 400, 0x14 CM4,
 	 * 0x17 5, 0x18 CM5, 0x19 500, 0x0d 3B+, 0x0e 3A+. */
 	if (type == 0x11 || type == 0x13 || type == 0x14 || type == 0x15 || type == 0x17 || type == 0x18 ||
 	    type == 0x19 || type == 0x1a) {
-		out_str(&w, "verdict: this board boots from its EEPROM bootloader; OTP row 17 does not decide.\n"
+		tbuf_puts(&w, "verdict: this board boots from its EEPROM bootloader; OTP row 17 does not decide.\n"
 			    "  Network boot is set by BOOT_ORDER: see 'pinetboot eeprom-config'.\n");
 		return OTP_NETBOOT_EEPROM;
 	}
 	if (type == 0x0d) {
-		out_str(&w, "verdict: network boot is ENABLED: the Pi 3B+ boot ROM netboots from the factory.\n");
+		tbuf_puts(&w, "verdict: network boot is ENABLED: the Pi 3B+ boot ROM netboots from the factory.\n");
 		return OTP_NETBOOT_BUILTIN;
 	}
 	if ((r >> 29) & 1) {
-		out_str(&w, "verdict: network boot is ENABLED (USB host boot bit 29 is set; 3020000a is the usual value).\n"
+		tbuf_puts(&w, "verdict: network boot is ENABLED (USB host boot bit 29 is set; 3020000a is the usual value).\n"
 			    "  Remove program_usb_boot_mode=1 from config.txt if it is still there.\n");
 		return OTP_NETBOOT_ENABLED;
 	}
-	out_str(&w, "verdict: network boot is NOT enabled (bit 29 clear; an unprogrammed board shows 1020000a).\n"
+	tbuf_puts(&w, "verdict: network boot is NOT enabled (bit 29 clear; an unprogrammed board shows 1020000a).\n"
 		    "  To enable it (permanent, one time): boot this Pi from an SD card with Raspberry Pi OS,\n"
 		    "  run 'pinetboot prepare-sd /boot/firmware' (adds program_usb_boot_mode=1 to config.txt),\n"
 		    "  reboot, and check again: 'vcgencmd otp_dump | grep 17:' must show 17:3020000a.\n");
@@ -494,8 +450,8 @@ static const char *boot_mode_name(int nib)
 
 int eeprom_boot_order_explain(const char *v, char *buf, size_t buflen, bool *ret_has_network)
 {
-	struct out w;
-	out_init(&w, buf, buflen);
+	struct tbuf w;
+	tbuf_init_fixed(&w, buf, buflen);
 	if (ret_has_network)
 		*ret_has_network = false;
 	if (strncmp(v, "0x", 2) != 0 && strncmp(v, "0X", 2) != 0)
@@ -512,7 +468,7 @@ int eeprom_boot_order_explain(const char *v, char *buf, size_t buflen, bool *ret
 		int d = hexval(h[n - 1 - k]);
 		if (d == 2 && ret_has_network)
 			*ret_has_network = true;
-		out_fmt(&w, "  %zu. 0x%x %s\n", k + 1, d, boot_mode_name(d));
+		tbuf_printf(&w, "  %zu. 0x%x %s\n", k + 1, d, boot_mode_name(d));
 	}
 	return w.err ? -ENOBUFS : 0;
 }
@@ -594,46 +550,46 @@ static const char *eeprom_kv(const char *t, size_t n, char key[64], char val[256
 
 /* The checks of one setting, whatever section it is in. Returns the
  * number of errors written. */
-static int eeprom_check_value(struct out *w, int lineno, const char *key, const char *val)
+static int eeprom_check_value(struct tbuf *w, int lineno, const char *key, const char *val)
 {
 	uint64_t v;
 	uint32_t a;
 	if (!IN_LIST(key, eeprom_keys)) {
-		out_fmt(w, "line %d: error: unknown key '%.63s'\n", lineno, key);
+		tbuf_printf(w, "line %d: error: unknown key '%.63s'\n", lineno, key);
 		return 1;
 	}
 	if (strcmp(key, "BOOT_ORDER") == 0) {
 		char tmp[1024];
 		if (eeprom_boot_order_explain(val, tmp, sizeof(tmp), NULL) == 0)
 			return 0;
-		out_fmt(w, "line %d: error: BOOT_ORDER '%.63s' is not 0x followed by 1-8 of the modes 0-7, e, f\n", lineno,
+		tbuf_printf(w, "line %d: error: BOOT_ORDER '%.63s' is not 0x followed by 1-8 of the modes 0-7, e, f\n", lineno,
 			val);
 		return 1;
 	}
 	if (strcmp(key, "TFTP_PREFIX") == 0 && strcmp(val, "0") && strcmp(val, "1") && strcmp(val, "2")) {
-		out_fmt(w, "line %d: error: TFTP_PREFIX must be 0 (serial), 1 (TFTP_PREFIX_STR) or 2 (MAC)\n", lineno);
+		tbuf_printf(w, "line %d: error: TFTP_PREFIX must be 0 (serial), 1 (TFTP_PREFIX_STR) or 2 (MAC)\n", lineno);
 		return 1;
 	}
 	if (strcmp(key, "PXE_OPTION43") == 0 && strcmp(val, "Raspberry Pi Boot") != 0) {
-		out_fmt(w, "line %d: error: PXE_OPTION43 '%.63s': pinetboot's boot answers carry \"Raspberry Pi Boot\" "
+		tbuf_printf(w, "line %d: error: PXE_OPTION43 '%.63s': pinetboot's boot answers carry \"Raspberry Pi Boot\" "
 			   "(the default); the Pi would ignore them\n", lineno, val);
 		return 1;
 	}
 	if (IN_LIST(key, eeprom_ip_keys)) {
 		if (!*val || net_aton(val, &a) == 0)
 			return 0;
-		out_fmt(w, "line %d: error: %s '%.63s' is not an IPv4 address (a.b.c.d)\n", lineno, key, val);
+		tbuf_printf(w, "line %d: error: %s '%.63s' is not an IPv4 address (a.b.c.d)\n", lineno, key, val);
 		return 1;
 	}
 	if (IN_LIST(key, eeprom_text_keys) || !strncmp(key, "HTTP_", 5))
 		return 0;
 	if (!eeprom_number(val, &v)) {
-		out_fmt(w, "line %d: error: %s must be a number\n", lineno, key);
+		tbuf_printf(w, "line %d: error: %s must be a number\n", lineno, key);
 		return 1;
 	}
 	for (size_t i = 0; i < sizeof(eeprom_min) / sizeof(eeprom_min[0]); i++)
 		if (strcmp(key, eeprom_min[i].key) == 0 && v < eeprom_min[i].min) {
-			out_fmt(w, "line %d: error: %s=%s is below the bootloader's minimum of %llu ms\n", lineno, key,
+			tbuf_printf(w, "line %d: error: %s=%s is below the bootloader's minimum of %llu ms\n", lineno, key,
 				val, (unsigned long long)eeprom_min[i].min);
 			return 1;
 		}
@@ -658,7 +614,7 @@ static int eeprom_section(const char *t, size_t n)
 
 /* The BOOT_ORDER a Pi of this model ends up with (the last one that
  * applies wins, as in config.txt). Writes the verdict; 1 error or 0. */
-static int eeprom_check_model(struct out *w, const char *text, size_t len, int model)
+static int eeprom_check_model(struct tbuf *w, const char *text, size_t len, int model)
 {
 	char key[64], val[256], order[256] = "";
 	int lineno = 0, order_line = 0, sect = 'a';
@@ -680,25 +636,25 @@ static int eeprom_check_model(struct out *w, const char *text, size_t len, int m
 	bool net = false;
 	char tmp[1024];
 	if (!order_line) {
-		out_fmt(w, "Pi %d: error: no BOOT_ORDER applies: the default (%s) never tries the network\n", model,
+		tbuf_printf(w, "Pi %d: error: no BOOT_ORDER applies: the default (%s) never tries the network\n", model,
 			model == 5 ? "0xf461: SD, NVMe, USB" : "0xf41: SD, USB");
 		return 1;
 	}
 	if (eeprom_boot_order_explain(order, tmp, sizeof(tmp), &net) < 0)
 		return 0; /* malformed: already counted as a line error */
 	if (!net) {
-		out_fmt(w, "Pi %d: error: BOOT_ORDER=%.63s (line %d) has no 2 (NETWORK): it will not network boot\n",
+		tbuf_printf(w, "Pi %d: error: BOOT_ORDER=%.63s (line %d) has no 2 (NETWORK): it will not network boot\n",
 			model, order, order_line);
 		return 1;
 	}
-	out_fmt(w, "Pi %d: network boot enabled (BOOT_ORDER=%.63s, line %d)\n", model, order, order_line);
+	tbuf_printf(w, "Pi %d: network boot enabled (BOOT_ORDER=%.63s, line %d)\n", model, order, order_line);
 	return 0;
 }
 
 int eeprom_validate(const char *text, size_t len, int model, char *buf, size_t buflen)
 {
-	struct out w;
-	out_init(&w, buf, buflen);
+	struct tbuf w;
+	tbuf_init_fixed(&w, buf, buflen);
 	int errors = 0, lineno = 0;
 	size_t i = 0, s, e;
 	char key[64], val[256];
@@ -710,14 +666,14 @@ int eeprom_validate(const char *text, size_t len, int model, char *buf, size_t b
 			continue;
 		if (text[s] == '[') {
 			if (text[e - 1] != ']') {
-				out_fmt(&w, "line %d: error: unterminated section filter\n", lineno);
+				tbuf_printf(&w, "line %d: error: unterminated section filter\n", lineno);
 				errors++;
 			}
 			continue;
 		}
 		const char *why = eeprom_kv(text + s, e - s, key, val);
 		if (why) {
-			out_fmt(&w, "line %d: error: %s\n", lineno, why);
+			tbuf_printf(&w, "line %d: error: %s\n", lineno, why);
 			errors++;
 			continue;
 		}

@@ -1,7 +1,9 @@
 /* prov_text.h - the pure parsers and rewriters behind the provisioning
  * commands: cmdline.txt and fstab rewrites, the MBR reader, the OTP dump
  * decoder and the EEPROM config validator. Bytes in, bytes or structs out,
- * no I/O, no globals, so each is unit-tested and (the MBR) fuzzed. */
+ * no I/O, no globals, so each is unit-tested and (the MBR) fuzzed.
+ *
+ * Owns: the pure text helpers' API. Must not touch: I/O. */
 #ifndef PINETBOOT_PROVISION_PROV_TEXT_H
 #define PINETBOOT_PROVISION_PROV_TEXT_H
 

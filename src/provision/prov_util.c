@@ -1,6 +1,9 @@
 /* prov_util.c - path formatting, file read/replace relative to a root
  * directory fd, and fork/exec of helper programs (ssh-keygen, xz) without
- * a shell, so no user-supplied string is ever interpreted. */
+ * a shell, so no user-supplied string is ever interpreted.
+ *
+ * Owns: pathf, read/write_file_at, run_cmd, umount_retry. Must not
+ * touch: provisioning policy. */
 #include "provision/prov_util.h"
 
 #include <errno.h>

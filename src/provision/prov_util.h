@@ -1,7 +1,9 @@
 /* prov_util.h - small helpers shared by the provisioning files: bounded
  * path formatting and whole-file reads/writes relative to a directory fd.
  * The CLI refuses data dirs longer than PROV_DATA_MAX, so paths built
- * from them fit PATH_MAX; pathf still reports truncation. */
+ * from them fit PATH_MAX; pathf still reports truncation.
+ *
+ * Owns: the small I/O helpers' API. Must not touch: policy. */
 #ifndef PINETBOOT_PROVISION_PROV_UTIL_H
 #define PINETBOOT_PROVISION_PROV_UTIL_H
 

@@ -1,7 +1,10 @@
 /* provision.h - images and per-Pi roots under the data dir:
  * DATA/images/<name>/{root,boot} and DATA/clients/<id>/{root,boot,upper}.
  * Every operation builds in a ".tmp-*" directory beside its target and
- * renames it into place, so a failure or Ctrl-C leaves nothing half-made. */
+ * renames it into place, so a failure or Ctrl-C leaves nothing half-made.
+ *
+ * Owns: provisioning's public API for cli/ and daemon/. Must not touch:
+ * daemon/ or cli/ (this folder sees only core/ and pi/). */
 #ifndef PINETBOOT_PROVISION_PROVISION_H
 #define PINETBOOT_PROVISION_PROVISION_H
 
@@ -21,6 +24,14 @@ int image_exists(const char *data_dir, const char *name);
 /* Which image fills DATA/boot: 1 with its name in out (pinetboot manages
  * it), 0 when DATA/boot is empty or missing, -ENOTEMPTY when it holds
  * files pinetboot did not put there (hand-filled), other -errno. */
+/* The default image for a registration: DATA/boot/.pinetboot-image
+ * (written by `image import` / `image default`), else the only image,
+ * else "" (prov_hint.c). */
+void prov_default_image(const char *data_dir, char *out, size_t cap);
+/* The command that registers Pi id (with the default image), for logs,
+ * the dashboard and the API (prov_hint.c). */
+void prov_register_hint(const char *data_dir, const char *id, char *out, size_t cap);
+
 int boot_default_get(const char *data_dir, char *out, size_t outlen);
 /* Fill DATA/boot with images/<name>/boot: the new tree is built beside it,
  * then each entry is swapped in by rename (RENAME_EXCHANGE for a name

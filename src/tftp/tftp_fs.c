@@ -12,7 +12,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-#include "dhcp/dhcp_pi.h"
+#include "pi/pi_id.h"
 
 int tftp_path_clean(const char *in, char *out, size_t cap)
 {

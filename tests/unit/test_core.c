@@ -77,17 +77,53 @@ static void t_timers(void **state)
 	ev_loop_free(l);
 }
 
+/* 200 timers with many equal deadlines, every third cancelled (from the
+ * middle of the heap), the rest run: they must pop in (deadline, order
+ * added) order, each exactly once, and none of the cancelled ones. */
+#define HEAP_N 200
+static int heap_seen[HEAP_N], heap_nseen, heap_want;
+
+static void heap_cb(struct ev_loop *loop, void *arg)
+{
+	if (heap_nseen < HEAP_N)
+		heap_seen[heap_nseen] = (int)(intptr_t)arg;
+	if (++heap_nseen == heap_want)
+		ev_loop_stop(loop);
+}
+
+static unsigned heap_due(int i)
+{
+	return (unsigned)(i * 7919) % 40u; /* 0..39 ms: five timers per deadline */
+}
+
 static void t_heap_many(void **state)
 {
 	(void)state;
 	struct ev_loop *l = ev_loop_new();
-	struct ev_timer *t[200];
-	for (int i = 0; i < 200; i++)
-		t[i] = ev_timer_add(l, (uint64_t)(1000 + (i * 7919) % 200), tcb, NULL);
-	for (int i = 0; i < 200; i += 2)
+	struct ev_timer *t[HEAP_N];
+	assert_non_null(l);
+	heap_nseen = 0;
+	heap_want = 0;
+	for (int i = 0; i < HEAP_N; i++) {
+		t[i] = ev_timer_add(l, heap_due(i), heap_cb, (void *)(intptr_t)i);
+		assert_non_null(t[i]);
+	}
+	for (int i = 0; i < HEAP_N; i += 3)
 		ev_timer_cancel(l, t[i]);
-	for (int i = 1; i < 200; i += 2)
-		ev_timer_cancel(l, t[i]);
+	for (int i = 0; i < HEAP_N; i++)
+		heap_want += i % 3 != 0;
+	assert_int_equal(ev_loop_run(l), 0);
+	assert_int_equal(heap_nseen, heap_want);
+	/* The expected sequence: survivors sorted by deadline, then by the
+	 * order they were added (FIFO among equal deadlines). */
+	int k = 0;
+	for (unsigned due = 0; due < 40; due++)
+		for (int i = 0; i < HEAP_N; i++)
+			if (i % 3 != 0 && heap_due(i) == due) {
+				assert_int_equal(heap_seen[k], i);
+				k++;
+			}
+	assert_int_equal(k, heap_want);
 	ev_loop_free(l);
 }
 

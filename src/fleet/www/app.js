@@ -3,9 +3,10 @@
 // (plain SVG), discovered Pis and server totals. Only textContent is used
 // for server data, so names from client.conf cannot inject markup.
 'use strict';
-const STAGES = ['none', 'dhcp', 'leased', 'firmware', 'kernel', 'nfs-root', 'init', 'up'];
-const COLORS = { none: '#d9dce1', dhcp: '#cfe3f7', leased: '#a9cdf0', firmware: '#ffe29a', kernel: '#d9c6f2',
-	'nfs-root': '#a6e3dc', init: '#c8eeb0', up: '#7fd67f' };
+// Stage names and colours come from the server's one table
+// (src/fleet/fleet_state.c) through /api/stats "stages".
+let STAGES = [];
+const COLORS = {};
 const clients = new Map();
 const tiles = new Map();
 let selected = null, lastStats = null, timelineTimer = null;
@@ -51,6 +52,7 @@ function renderTile(c) {
 		const after = [...tiles.keys()].sort().find(k => k > c.id && tiles.get(k).parentNode);
 		grid.insertBefore(t, after ? tiles.get(after) : null);
 	}
+	t.style.background = COLORS[c.stage] || '';
 	t.className = 'tile stage-' + c.stage + (c.problem ? ' problem-' + c.problem : '') + (c.contested ? ' contested' : '') + (selected === c.id ? ' sel' : '');
 	t.dataset.stage = c.stage;
 	t.children[0].textContent = c.name || c.id;
@@ -84,6 +86,7 @@ async function loadClients() {
 
 async function loadStats() {
 	const s = await getJSON('/api/stats');
+	if (s.stages && !STAGES.length) setStages(s.stages);
 	const now = Date.now();
 	let rate = '';
 	if (lastStats) {
@@ -196,10 +199,20 @@ function connect() {
 	});
 }
 
-function legend() {
+function setStages(list) {
+	STAGES = list.map(s => s.name);
+	for (const s of list) COLORS[s.name] = s.color;
+	legend(list);
+	for (const c of clients.values()) renderTile(c);
+	renderCounts();
+}
+
+function legend(list) {
 	const box = document.getElementById('legend');
-	for (const s of STAGES) {
-		const sp = el('span', 'stage-' + s, s);
+	for (const s of list) {
+		const sp = el('span', 'stage-' + s.name, s.name);
+		sp.style.background = s.color;
+		sp.title = s.help;
 		box.append(sp);
 	}
 	box.append(el('span', 'problem-stalled', 'stalled'), el('span', 'problem-failed', 'failed'));
@@ -213,7 +226,6 @@ function report(err) {
 // whose stream never ends would keep a headless browser's virtual clock
 // (--virtual-time-budget) from advancing, so screenshots use it.
 const snapshot = new URLSearchParams(location.search).has('snapshot');
-legend();
 const preselect = new URLSearchParams(location.search).get('select');
 loadClients().then(() => {
 	if (preselect) select(preselect).catch(report);

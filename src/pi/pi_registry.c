@@ -1,7 +1,14 @@
-/* clients.c - loading client.conf files (inih) and keeping the
- * discovered-Pis file. Every value from disk is validated; a bad file is
- * reported with file:line and skipped, never trusted halfway. */
-#include "daemon/clients.h"
+/* pi_registry.c - the registry of known Pis: reading every
+ * DATA/clients/<id>/client.conf (inih) and the one writer of client.conf
+ * (`pinetboot add` creates it, `serve` records a learned serial or MAC).
+ * Every value from disk is validated; a bad file is reported with
+ * file:line and skipped, never trusted halfway.
+ *
+ * Owns: struct client's file fields, lookups by id/serial/MAC/prefix, the
+ * serial <-> MAC link of a Pi 3 (protocol reference 1.2), client.conf's
+ * format. Must not touch: sockets, the clock, the Pis' root and boot
+ * files (src/provision), runtime trust decisions (src/pi/pi_access.c). */
+#include "pi/pi_registry.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -10,12 +17,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "core/hex.h"
 #include "core/log.h"
 #include "core/net.h"
-#include "dhcp/dhcp_pi.h"
+#include "pi/pi_id.h"
 
 struct parse_ctx {
 	struct client *cl;
@@ -25,22 +33,6 @@ struct parse_ctx {
 	int failed;
 	char msg[200];
 };
-
-static int hex_serial(const char *s, uint32_t *ret)
-{
-	uint32_t v = 0;
-	size_t n = strlen(s);
-	if (n == 0 || n > 8)
-		return -EINVAL;
-	for (size_t i = 0; i < n; i++) {
-		int d = hexval(s[i]);
-		if (d < 0)
-			return -EINVAL;
-		v = v << 4 | (uint32_t)d;
-	}
-	*ret = v;
-	return 0;
-}
 
 static int client_key(void *user, const char *section, const char *name, const char *value)
 {
@@ -52,7 +44,7 @@ static int client_key(void *user, const char *section, const char *name, const c
 	if (section && *section) {
 		why = "sections are not used";
 	} else if (!strcmp(name, "serial")) {
-		if (hex_serial(value, &cl->serial) < 0)
+		if (pi_hex_u32(value, &cl->serial) < 0)
 			why = "serial must be up to 8 hex digits";
 		else
 			cl->has_serial = true;
@@ -137,7 +129,7 @@ int client_parse_file(struct client *cl, const char *path, const char *dir_id, c
 	 * not contradict it. */
 	if (strlen(dir_id) == 8) {
 		uint32_t s;
-		hex_serial(dir_id, &s);
+		pi_hex_u32(dir_id, &s);
 		if (cl->has_serial && cl->serial != s) {
 			snprintf(err, errlen, "%s: serial does not match the directory name", path);
 			return -1;
@@ -284,39 +276,102 @@ struct client *clients_find_pi3_mac(const struct clients *c, const uint8_t mac[6
 	return found;
 }
 
+/* The one writer of client.conf: text replaces dir/client.conf
+ * atomically (temporary file, fsync, rename, fsync of the directory) with
+ * mode 0644, so `serve` and `add` never see half a file. */
+static int conf_replace(const char *dir, const char *text, size_t len)
+{
+	char path[4200], tmp[4200];
+	if (snprintf(path, sizeof(path), "%s/client.conf", dir) >= (int)sizeof(path) ||
+	    snprintf(tmp, sizeof(tmp), "%s/.client.conf.tmp", dir) >= (int)sizeof(tmp))
+		return -ENAMETOOLONG;
+	unlink(tmp);
+	int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+	if (fd < 0)
+		return -errno;
+	int r = 0;
+	for (size_t off = 0; off < len && !r;) {
+		ssize_t n = write(fd, text + off, len - off);
+		if (n < 0 && errno != EINTR)
+			r = -errno;
+		else if (n > 0)
+			off += (size_t)n;
+	}
+	if (!r && (fchmod(fd, 0644) < 0 || fsync(fd) < 0))
+		r = -errno;
+	if (close(fd) < 0 && !r)
+		r = -errno;
+	if (!r && rename(tmp, path) < 0)
+		r = -errno;
+	if (r) {
+		unlink(tmp);
+		return r;
+	}
+	int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dfd >= 0) {
+		fsync(dfd);
+		close(dfd);
+	}
+	return 0;
+}
+
+int client_conf_create(const char *dir, const struct client_conf_new *c)
+{
+	char buf[640];
+	int n = snprintf(buf, sizeof(buf), "# written by pinetboot add\nname = %s\n%s%s%simage = %s\nlayout = %s\n%s%s%s",
+			 c->name, c->mac ? "mac = " : "", c->mac ? c->mac : "", c->mac ? "\n" : "", c->image, c->layout,
+			 c->tftp_prefix ? "tftp-prefix = " : "", c->tftp_prefix ? c->tftp_prefix : "",
+			 c->tftp_prefix ? "\n" : "");
+	if (n < 0 || n >= (int)sizeof(buf))
+		return -ENAMETOOLONG;
+	return conf_replace(dir, buf, (size_t)n);
+}
+
+/* Read dir/client.conf (at most 64 KiB: registries are small, a bigger
+ * file is not ours to rewrite) into a new buffer; *out = NULL if absent. */
+static int conf_read(const char *dir, char **out, size_t *outlen)
+{
+	char path[4200];
+	*out = NULL;
+	*outlen = 0;
+	snprintf(path, sizeof(path), "%s/client.conf", dir);
+	FILE *in = fopen(path, "re");
+	if (!in)
+		return 0;
+	char *old = malloc(65536);
+	if (!old) {
+		fclose(in);
+		return -ENOMEM;
+	}
+	size_t n = fread(old, 1, 65535, in);
+	bool big = !feof(in);
+	fclose(in);
+	if (big) {
+		free(old);
+		return -EFBIG;
+	}
+	old[n] = '\0';
+	*out = old;
+	*outlen = n;
+	return 0;
+}
+
 int client_conf_set(const char *data_dir, const char *id, const char *key, const char *value)
 {
-	char dir[4096], path[4200], tmp[4200];
-	char *old = NULL;
-	size_t oldlen = 0;
+	char dir[4096];
+	char *old;
+	size_t oldlen;
 	if (snprintf(dir, sizeof(dir), "%s/clients/%s", data_dir, id) >= (int)sizeof(dir))
 		return -ENAMETOOLONG;
-	snprintf(path, sizeof(path), "%s/client.conf", dir);
-	snprintf(tmp, sizeof(tmp), "%s/.client.conf.tmp", dir);
-	FILE *in = fopen(path, "re");
-	if (in) {
-		/* Registries are small; a bigger file is not ours to rewrite. */
-		old = malloc(65536);
-		if (!old) {
-			fclose(in);
-			return -ENOMEM;
-		}
-		oldlen = fread(old, 1, 65535, in);
-		bool big = !feof(in);
-		fclose(in);
-		if (big) {
-			free(old);
-			return -EFBIG;
-		}
-		old[oldlen] = '\0';
-	}
-	FILE *out = fopen(tmp, "we");
-	if (!out) {
-		int e = errno;
+	int r = conf_read(dir, &old, &oldlen);
+	if (r < 0)
+		return r;
+	size_t klen = strlen(key), vlen = strlen(value), cap = oldlen + klen + vlen + 8;
+	char *text = malloc(cap), *w = text;
+	if (!text) {
 		free(old);
-		return -e;
+		return -ENOMEM;
 	}
-	size_t klen = strlen(key);
 	bool written = false;
 	for (char *line = old, *next; line && *line; line = next) {
 		next = strchr(line, '\n');
@@ -327,169 +382,36 @@ int client_conf_set(const char *data_dir, const char *id, const char *key, const
 		while (*p == ' ' || *p == '\t')
 			p++;
 		bool same = !strncmp(p, key, klen) && (p[klen] == ' ' || p[klen] == '\t' || p[klen] == '=');
+		if (same && written)
+			continue;
 		if (same) {
-			if (!written)
-				fprintf(out, "%s = %s\n", key, value);
+			w += snprintf(w, cap - (size_t)(w - text), "%s = %s\n", key, value);
 			written = true;
 			continue;
 		}
-		fwrite(line, 1, n, out);
-		fputc('\n', out);
+		memcpy(w, line, n);
+		w += n;
+		*w++ = '\n';
 	}
 	if (!written)
-		fprintf(out, "%s = %s\n", key, value);
+		w += snprintf(w, cap - (size_t)(w - text), "%s = %s\n", key, value);
 	free(old);
-	int bad = ferror(out);
-	if (fflush(out) != 0 || fsync(fileno(out)) != 0)
-		bad = 1;
-	if (fclose(out) != 0)
-		bad = 1;
-	if (bad || rename(tmp, path) < 0) {
-		int e = errno ? errno : EIO;
-		unlink(tmp);
-		return -e;
-	}
-	int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (dfd >= 0) {
-		fsync(dfd);
-		close(dfd);
-	}
-	return 0;
-}
-
-/* --- discovered.tsv: "id mac serial board_rev model first last" --- */
-
-static const char disc_header[] = "# id\tmac\tserial\tboard_rev\tmodel\tfirst_seen\tlast_seen\n";
-
-int discovery_load(struct discovery *d, const char *data_dir)
-{
-	memset(d, 0, sizeof(*d));
-	snprintf(d->path, sizeof(d->path), "%s/discovered.tsv", data_dir);
-	FILE *f = fopen(d->path, "re");
-	if (!f)
-		return errno == ENOENT ? 0 : -errno;
-	char line[512];
-	int lineno = 0;
-	while (fgets(line, sizeof(line), f)) {
-		lineno++;
-		if (line[0] == '#' || line[0] == '\n')
-			continue;
-		struct discovered x;
-		char id[32], mac[32], serial[16], rev[16], model[32];
-		long long first, last;
-		memset(&x, 0, sizeof(x));
-		if (sscanf(line, "%31s\t%31s\t%15s\t%15s\t%31[^\t]\t%lld\t%lld", id, mac, serial, rev, model,
-			   &first, &last) != 7 ||
-		    pi_id_normalise(id, x.id) < 0 || pi_mac_parse(mac, x.mac) < 0) {
-			log_warn("clients", "%s:%d: ignoring malformed line", d->path, lineno);
-			continue;
-		}
-		x.has_serial = strcmp(serial, "-") != 0 && hex_serial(serial, &x.serial) == 0;
-		if (strcmp(rev, "-") != 0)
-			hex_serial(rev, &x.board_rev);
-		snprintf(x.model, sizeof(x.model), "%.31s", model);
-		x.first_seen = (time_t)first;
-		x.last_seen = (time_t)last;
-		if (discovery_note(d, &x) < 0)
-			break;
-	}
-	fclose(f);
-	d->dirty = false;
-	return 0;
-}
-
-int discovery_note(struct discovery *d, const struct discovered *seen)
-{
-	for (size_t i = 0; i < d->n; i++) {
-		struct discovered *x = &d->v[i];
-		if (strcmp(x->id, seen->id) == 0) {
-			/* last_seen is written at most once a minute per Pi: a Pi
-			 * retrying its DISCOVER every few seconds must not turn
-			 * into a disk write every few seconds. */
-			if (seen->last_seen >= x->last_seen + 60) {
-				x->last_seen = seen->last_seen;
-				d->dirty = true;
-			}
-			if (seen->board_rev && !x->board_rev) {
-				x->board_rev = seen->board_rev;
-				snprintf(x->model, sizeof(x->model), "%s", seen->model);
-				d->dirty = true;
-			}
-			return 0;
-		}
-	}
-	if (d->n == DISCOVERY_MAX)
-		return -ENOSPC;
-	if (d->n == d->cap) {
-		size_t cap = d->cap ? d->cap * 2 : 16;
-		struct discovered *n = realloc(d->v, cap * sizeof(*n));
-		if (!n)
-			return -ENOMEM;
-		d->v = n;
-		d->cap = cap;
-	}
-	d->v[d->n++] = *seen;
-	d->dirty = true;
-	return 1;
-}
-
-int discovery_note_limited(struct discovery *d, const struct discovered *seen, time_t now)
-{
-	for (size_t i = 0; i < d->n; i++)
-		if (strcmp(d->v[i].id, seen->id) == 0)
-			return discovery_note(d, seen);
-	if (now / 60 != d->rate_minute) {
-		d->rate_minute = now / 60;
-		d->rate_new = 0;
-		d->rate_logged = false;
-	}
-	if (d->rate_new >= DISCOVERY_NEW_PER_MIN)
-		return -EAGAIN;
-	int r = discovery_note(d, seen);
-	if (r == 1)
-		d->rate_new++;
+	r = conf_replace(dir, text, (size_t)(w - text));
+	free(text);
 	return r;
 }
 
-int discovery_flush(struct discovery *d)
+struct client *clients_lookup(const struct clients *c, const char *id, bool has_serial, uint32_t serial,
+			      const uint8_t mac[6])
 {
-	if (!d->dirty)
-		return 0;
-	char tmp[4200];
-	snprintf(tmp, sizeof(tmp), "%s.tmp", d->path);
-	FILE *f = fopen(tmp, "we");
-	if (!f)
-		return -errno;
-	fputs(disc_header, f);
-	for (size_t i = 0; i < d->n; i++) {
-		const struct discovered *x = &d->v[i];
-		char mac[18], serial[9] = "-", rev[9] = "-";
-		snprintf(mac, sizeof(mac), "%02x:%02x:%02x:%02x:%02x:%02x", x->mac[0], x->mac[1],
-			 x->mac[2], x->mac[3], x->mac[4], x->mac[5]);
-		if (x->has_serial)
-			snprintf(serial, sizeof(serial), "%08x", x->serial);
-		if (x->board_rev)
-			snprintf(rev, sizeof(rev), "%x", x->board_rev);
-		fprintf(f, "%s\t%s\t%s\t%s\t%s\t%lld\t%lld\n", x->id, mac, serial, rev,
-			x->model[0] ? x->model : "-", (long long)x->first_seen, (long long)x->last_seen);
-	}
-	int bad = ferror(f);
-	if (fflush(f) != 0 || fsync(fileno(f)) != 0)
-		bad = 1;
-	if (fclose(f) != 0)
-		bad = 1;
-	if (bad || rename(tmp, d->path) < 0) {
-		int e = errno ? errno : EIO;
-		unlink(tmp);
-		return -e;
-	}
-	d->dirty = false;
-	return 0;
-}
-
-void discovery_free(struct discovery *d)
-{
-	free(d->v);
-	d->v = NULL;
-	d->n = d->cap = 0;
+	struct client *cl = clients_find_id(c, id);
+	if (!cl && has_serial)
+		cl = clients_find_serial(c, serial);
+	if (!cl)
+		cl = clients_find_mac(c, mac);
+	/* Pi 3B ROM: only its MAC, which is b8:27:eb + the serial's low 24
+	 * bits (protocol reference, identifying a Pi). */
+	if (!cl && !has_serial)
+		cl = clients_find_pi3_mac(c, mac);
+	return cl;
 }
