@@ -259,7 +259,7 @@ check "pi-a: /boot/firmware is $SRV_IP:/boot/$ID_A over NFS, from the generator 
 check "pi-a: no server address baked into its files (/etc/hosts, /etc/fstab)" \
 	pi pi-a "! grep -q '$SRV_IP' /etc/hosts /etc/fstab"
 check "pi-a: the mount unit came from pinetboot's generator" \
-	pi pi-a "systemctl show -p SourcePath boot-firmware.mount | grep -q '/run/systemd/generator'"
+	pi pi-a "systemctl show -p FragmentPath boot-firmware.mount | grep -q '^FragmentPath=/run/systemd/generator'"
 rmnt=$(pi pi-a findmnt -n -o SOURCE,FSTYPE / 2>&1)
 check "pi-a: / is $SRV_IP:/clients/$ID_A over NFS ($rmnt)" \
 	sh -c "echo '$rmnt' | grep -Eq '^$SRV_IP:/clients/$ID_A +nfs\$'"
