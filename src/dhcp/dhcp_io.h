@@ -5,7 +5,8 @@
  * from the receiving interface, the neighbour entry a yiaddr unicast
  * needs, and replies that wait (the Pi 3 ROM delay, protocol reference
  * 2.4), keyed by chaddr. Knows nothing of what a packet means: each one
- * goes to the packet callback, then the batch callback runs once. */
+ * goes to the packet callback, then the batch callback runs once.
+ * Must not decide whether or what to answer (dhcp_proxy.c, dhcp_server.c). */
 #ifndef PINETBOOT_DHCP_IO_H
 #define PINETBOOT_DHCP_IO_H
 

@@ -5,7 +5,9 @@
  * the payload, payload; a crash can only tear the last record, which the
  * replay detects and cuts. Compaction writes a new file, fsyncs it, renames
  * it over the journal and fsyncs the directory, so there is never a moment
- * when neither the old nor the new journal is complete on disk. */
+ * when neither the old nor the new journal is complete on disk.
+ * Owns the entries, the address index and the journal file; must not
+ * decide who gets an address (dhcp_server.c) or touch sockets. */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>

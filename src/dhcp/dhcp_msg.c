@@ -3,7 +3,9 @@
  * Owns the fixed BOOTP header layout (RFC 951, RFC 2131 section 2), the
  * option walk with overload (option 52, RFC 2131 section 4.1) and
  * concatenation of repeated options (RFC 3396), and the reply writer.
- * Pure: bytes in, struct out, negative errno back; no I/O, no logging. */
+ * Pure: bytes in, struct out, negative errno back; no I/O, no logging.
+ * Must not decide anything about a message (the handlers do) or know
+ * about Pis (dhcp_pi.c). */
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>

@@ -3,7 +3,8 @@
  * Owns the Pi OUI list, the decoding of option 97 (client GUID) shapes per
  * generation, board revision decoding, and the client id strings used for
  * per-client directories (protocol reference sections 1, 3.2 and 8.1).
- * Pure functions over a parsed struct dhcp_msg. */
+ * Pure functions over a parsed struct dhcp_msg.
+ * Must not decide whether to answer (dhcp_proxy.c, dhcp_server.c do). */
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>

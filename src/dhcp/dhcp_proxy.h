@@ -8,7 +8,8 @@
  * had >= 17), 43 = the 32-byte PXE menu, a relay's option 82 echoed, END,
  * padded to 300. dhcp_proxy_handle() decides whether, what, where and
  * when to answer. Pure: no sockets, no daemon state (the registry is a
- * struct dhcp_registry of callbacks). */
+ * struct dhcp_registry of callbacks).
+ * Must not touch sockets, timers, files or logs (the shell does). */
 #ifndef PINETBOOT_DHCP_PROXY_H
 #define PINETBOOT_DHCP_PROXY_H
 

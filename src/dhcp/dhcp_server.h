@@ -4,7 +4,9 @@
  * (receiving interface, registered fixed address, Pi identity) and returns
  * a verdict: drop, a reply with its destination, or "probe this address
  * first". No sockets, no clock: the caller passes `now`, so every state is
- * reachable from unit tests. Leases live in a struct dhcp_lease_db. */
+ * reachable from unit tests. Leases live in a struct dhcp_lease_db.
+ * Must not touch sockets or the daemon: the relay rule and the reply
+ * destination come from dhcp_dest.h; the caller sends (dhcp_io.h). */
 #ifndef PINETBOOT_DHCP_SERVER_H
 #define PINETBOOT_DHCP_SERVER_H
 
