@@ -3,29 +3,28 @@
  * Feeds each request to the pure server with what the daemon knows (the
  * receiving interface, the registered client and its fixed address, the
  * Pi identity), runs the asynchronous ARP conflict probes the server asks
- * for, and sends replies per RFC 2131 4.1. Replies that bind a lease wait
- * in a queue until the batch's journal records are fdatasync'ed: an ACK
- * never leaves before the lease it grants would survive kill -9. */
+ * for, and hands replies to dhcp_io (RFC 2131 4.1 destination from
+ * dhcp_dest.c). Replies that bind a lease wait in a queue until the
+ * batch's journal records are fdatasync'ed: an ACK never leaves before
+ * the lease it grants would survive kill -9. Must not own the socket or
+ * call dhcp_service.c; the registry is reached through struct
+ * dhcp_registry (pi_trust.c's rules, unchanged). */
 #include <errno.h>
-#include <net/if_arp.h>
-#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/ioctl.h>
-#include <sys/random.h>
 #include <time.h>
-#include <unistd.h>
 
 #include "core/log.h"
 #include "daemon/dhcp_full.h"
-#include "daemon/pi_trust.h"
+#include "daemon/dhcp_registry.h"
 #include "dhcp/dhcp_arp.h"
 #include "dhcp/dhcp_lease.h"
+#include "dhcp/dhcp_preflight.h"
 #include "dhcp/dhcp_proxy.h"
 #include "dhcp/dhcp_server.h"
 
-#define QUEUE_MAX 512          /* replies per batch (on_readable reads <= 256) */
+#define QUEUE_MAX 512          /* replies per batch (dhcp_io reads <= 256) */
 #define HELD_MAX 1024          /* requests waiting for a probe */
 #define PROBE_TRIES 4          /* addresses tried per request before giving up */
 #define COMPACT_MS 10000
@@ -42,12 +41,9 @@ struct held {
 };
 
 struct outgoing {
-	struct sockaddr_in to;
-	int ifindex;
-	uint32_t src;
-	bool arp;                   /* install chaddr -> yiaddr before sending */
+	struct dhcp_dest dst;
+	struct net_iface ifc;       /* the receiving interface, copied */
 	uint8_t mac[6];
-	char ifname[IF_NAMESIZE];
 	unsigned delay_ms;
 	bool has_ev;
 	struct boot_event ev;
@@ -57,8 +53,8 @@ struct outgoing {
 
 struct dhcp_full {
 	struct daemon *d;
-	struct dhcp_service *svc;
-	int fd;
+	struct dhcp_io *io;          /* not owned */
+	const struct dhcp_registry *reg; /* not owned */
 	struct dhcp_lease_db db;
 	struct dhcp_server srv;
 	struct dhcp_arp *arp;
@@ -70,6 +66,23 @@ struct dhcp_full {
 	struct dhcp_msg msg;         /* scratch for re-parsing a held request */
 	struct ev_timer *timer;
 	uint64_t exhausted_log_ms;
+};
+
+/* One request on its way through the responder. */
+struct req {
+	const struct dhcp_msg *m;
+	const uint8_t *buf;
+	size_t len;
+	const struct sockaddr_in *from;
+	const struct net_pkt_info *info;
+	const struct net_iface *ifc;
+	int tries;                   /* conflict probes already run for it */
+	struct pi_ident pi;
+	bool firmware;               /* the Pi firmware's own request */
+	bool boot;                   /* add the Pi boot answer */
+	bool known;
+	struct dhcp_known k;         /* the registered client, when known */
+	char mac[18];
 };
 
 static int64_t wall_now(void)
@@ -93,39 +106,9 @@ static bool reserved(void *ctx, uint32_t addr, const uint8_t mac[6])
 	return false;
 }
 
-/* Point the kernel's neighbour table at chaddr so a unicast reply reaches
- * a client that has no address yet (RFC 2131 4.1; dnsmasq does the same
- * with SIOCSARP). */
-static int set_arp(int fd, const char *ifname, uint32_t addr, const uint8_t mac[6])
-{
-	struct arpreq req;
-	memset(&req, 0, sizeof(req));
-	struct sockaddr_in *pa = (struct sockaddr_in *)&req.arp_pa;
-	pa->sin_family = AF_INET;
-	pa->sin_addr.s_addr = addr;
-	req.arp_ha.sa_family = ARPHRD_ETHER;
-	memcpy(req.arp_ha.sa_data, mac, 6);
-	req.arp_flags = ATF_COM;
-	snprintf(req.arp_dev, sizeof(req.arp_dev), "%s", ifname);
-	return ioctl(fd, SIOCSARP, &req) < 0 ? -errno : 0;
-}
-
 static void send_now(struct dhcp_full *f, struct outgoing *o)
 {
-	if (o->arp && set_arp(f->fd, o->ifname, o->to.sin_addr.s_addr, o->mac) < 0) {
-		/* No neighbour entry: every client accepts a broadcast. */
-		o->to.sin_addr.s_addr = htonl(INADDR_BROADCAST);
-	}
-	if (o->delay_ms) {
-		dhcp_service_schedule(f->svc, o->mac, o->pkt, o->len, &o->to, o->ifindex, o->src, o->delay_ms);
-	} else {
-		ssize_t r = net_send(f->fd, o->pkt, o->len, &o->to, o->ifindex, o->src);
-		if (r < 0) {
-			char a[16];
-			log_warn("dhcp", "sending reply to %s failed: %s", net_ntoa(o->to.sin_addr.s_addr, a),
-				 strerror((int)-r));
-		}
-	}
+	dhcp_io_reply(f->io, &o->dst, &o->ifc, o->mac, o->pkt, o->len, o->delay_ms);
 	if (o->has_ev)
 		events_emit(f->d->bus, &o->ev);
 }
@@ -148,132 +131,212 @@ void dhcp_full_flush(struct dhcp_full *f)
 	f->nq = 0;
 }
 
-static struct client *find_client(struct dhcp_full *f, const struct dhcp_msg *m, const struct pi_ident *pi,
-				  bool firmware)
+/* The registered client: by the firmware's identity, else by chaddr,
+ * else (the kernel's ip=dhcp carries no serial) the client named by the
+ * lease its firmware took from the same NIC. */
+static bool find_client(struct dhcp_full *f, struct req *rq)
 {
-	struct daemon *d = f->d;
-	struct client *c = firmware ? daemon_lookup_pi(d, pi) : NULL;
-	if (!c)
-		c = clients_find_mac(&d->clients, m->chaddr);
-	if (!c) {
-		/* The kernel's ip=dhcp carries no serial: the lease its firmware
-		 * took from the same NIC names the client. */
-		for (size_t i = 0; i < f->db.n && !c; i++) {
-			const struct dhcp_lease *l = &f->db.v[i];
-			if (l->id[0] && l->state != LEASE_FREE && l->state != LEASE_DECLINED &&
-			    memcmp(l->mac, m->chaddr, 6) == 0)
-				c = clients_find_id(&d->clients, l->id);
-		}
+	const struct clients *reg = &f->d->clients;
+	if (rq->firmware && f->reg->lookup(f->reg->ctx, &rq->pi, &rq->k))
+		return true;
+	struct client *c = clients_find_mac(reg, rq->m->chaddr);
+	for (size_t i = 0; i < f->db.n && !c; i++) {
+		const struct dhcp_lease *l = &f->db.v[i];
+		if (l->id[0] && l->state != LEASE_FREE && l->state != LEASE_DECLINED &&
+		    memcmp(l->mac, rq->m->chaddr, 6) == 0)
+			c = clients_find_id(reg, l->id);
 	}
-	return c;
+	if (c)
+		dhcp_registry_known(c, &rq->k);
+	return c != NULL;
+}
+
+/* Who asks, and may it have a boot answer? False: drop it (contested). */
+static bool identify(struct dhcp_full *f, struct req *rq)
+{
+	const struct dhcp_msg *m = rq->m;
+	pi_identify(m, &rq->pi);
+	dhcp_mac_str(m->chaddr, rq->mac);
+	/* The firmware's own requests: PXE DISCOVERs, and the Pi 4/5
+	 * REQUEST, which has the Pi GUID but no option 60 [EE#82]. */
+	rq->firmware = rq->pi.is_pi || (dhcp_msg_has_opt(m, DHO_CLIENT_GUID) &&
+					(rq->pi.gen != PI_GEN_UNKNOWN || rq->pi.has_serial) && rq->pi.pi_oui);
+	rq->known = find_client(f, rq);
+	/* Another MAC claiming a registered Pi gets neither its boot answer
+	 * nor its fixed address (README, "Security"). */
+	if (rq->firmware && rq->known && rq->tries == 0 &&
+	    !f->reg->claim(f->reg->ctx, &rq->k, m->chaddr, &rq->pi))
+		return false;
+	if (rq->firmware && !rq->known && m->msg_type == DHCPDISCOVER && rq->tries == 0)
+		f->reg->note_unknown(f->reg->ctx, &rq->pi, wall_now());
+	rq->boot = rq->firmware && (rq->known || f->d->cfg.answer == ANSWER_ALL);
+	return true;
 }
 
 static void on_probe_done(void *arg, uint32_t addr, bool in_use);
 
-static void process(struct dhcp_full *f, const struct dhcp_msg *m, const uint8_t *buf, size_t len,
-		    const struct sockaddr_in *from, const struct net_pkt_info *info,
-		    const struct net_iface *ifc, int tries)
+static void hold_set(struct held *h, const struct req *rq)
 {
-	struct daemon *d = f->d;
-	struct pi_ident pi;
-	char mac[18], a[16];
+	memcpy(h->buf, rq->buf, rq->len);
+	h->len = rq->len;
+	h->from = *rq->from;
+	h->info = *rq->info;
+}
 
-	if (m->op != BOOTREQUEST)
-		return;
-	pi_identify(m, &pi);
-	dhcp_mac_str(m->chaddr, mac);
-	/* The firmware's own requests: PXE DISCOVERs, and the Pi 4/5
-	 * REQUEST, which has the Pi GUID but no option 60 [EE#82]. */
-	bool firmware = pi.is_pi || (dhcp_msg_has_opt(m, DHO_CLIENT_GUID) &&
-				     (pi.gen != PI_GEN_UNKNOWN || pi.has_serial) && pi.pi_oui);
-	struct client *c = find_client(f, m, &pi, firmware);
-	/* Another MAC claiming a registered Pi gets neither its boot answer
-	 * nor its fixed address (README, "Security"). */
-	if (firmware && c && tries == 0 && daemon_claim(d, c, m->chaddr, pi.has_serial, pi.serial) == PI_CLAIM_CONTESTED)
-		return;
-	if (firmware && !c && m->msg_type == DHCPDISCOVER && tries == 0)
-		dhcp_service_note_unknown(d, &pi);
-	bool boot = firmware && (c || d->cfg.answer == ANSWER_ALL);
-
-	struct dhcp_server_in in = {
-		.m = m, .pi = firmware ? &pi : NULL, .if_addr = ifc->addr, .if_mask = ifc->mask,
-		.fixed_addr = c ? c->address : 0, .boot_answer = boot,
-		.spaced = d->cfg.pi3_spaced_menu && pi.const_guid,
-		.id = c ? c->id : firmware ? pi.id : "", .now = wall_now(),
-	};
-	struct dhcp_server_out *out = &f->out;
-	dhcp_server_handle(&f->srv, &in, out);
-
-	if (out->v == DHCP_V_PROBE) {
-		if (!f->arp || m->giaddr || tries >= PROBE_TRIES) {
-			/* A relayed client's link is not ours to ARP on; with no
-			 * prober (or after several conflicts) offer unchecked. */
-			dhcp_server_probe_result(&f->srv, out->addr, false, in.now);
-			dhcp_server_handle(&f->srv, &in, out);
-		} else {
-			for (struct held *h = f->held; h; h = h->next) {
-				if (h->addr == out->addr) {
-					/* Probe running: answer the newest request when it ends. */
-					memcpy(h->buf, buf, len);
-					h->len = len;
-					h->from = *from;
-					h->info = *info;
-					return;
-				}
-			}
-			if (f->nheld >= HELD_MAX) {
-				log_debug("dhcp", "%s: too many conflict probes running, dropped", mac);
-				return;
-			}
-			struct held *h = calloc(1, sizeof(*h));
-			if (!h)
-				return;
-			int r = dhcp_arp_probe(f->arp, ifc->index, ifc->addr, out->addr, d->cfg.dhcp_probe_ms,
-					       on_probe_done, f);
-			if (r < 0) {
-				free(h);
-				log_debug("dhcp", "%s: ARP probe of %s failed (%s), offering unchecked", mac,
-					  net_ntoa(out->addr, a), strerror(-r));
-				dhcp_server_probe_result(&f->srv, out->addr, false, in.now);
-				dhcp_server_handle(&f->srv, &in, out);
-			} else {
-				h->addr = out->addr;
-				h->tries = tries;
-				h->from = *from;
-				h->info = *info;
-				h->len = len;
-				memcpy(h->buf, buf, len);
-				h->next = f->held;
-				f->held = h;
-				f->nheld++;
-				log_debug("dhcp", "%s: probing %s before offering it", mac, net_ntoa(out->addr, a));
-				return;
-			}
+/* Start the conflict probe of out->addr and keep the request until it
+ * ends. True when the request waits; false when the caller should offer
+ * unchecked (dhcp_server_probe_result already told). */
+static bool hold_for_probe(struct dhcp_full *f, const struct req *rq, int64_t now, bool *ret_drop)
+{
+	uint32_t addr = f->out.addr;
+	char a[16];
+	*ret_drop = false;
+	for (struct held *h = f->held; h; h = h->next) {
+		if (h->addr == addr) {
+			/* Probe running: answer the newest request when it ends. */
+			hold_set(h, rq);
+			return true;
 		}
 	}
-	const char *name = c && c->name[0] ? c->name : "";
-	if (out->v == DHCP_V_DROP) {
-		if (!out->why)
-			return;
-		if (strcmp(out->why, "address pool exhausted") == 0) {
-			uint64_t now = ev_now(d->loop);
-			if (now - f->exhausted_log_ms >= 1000 || !f->exhausted_log_ms) {
-				f->exhausted_log_ms = now;
-				log_warn("dhcp", "%s: no address to offer on %s: address pool exhausted (dhcp-range %s)",
-					 mac, ifc->name, d->cfg.dhcp_range);
-			}
-		} else if (m->msg_type == DHCPDECLINE || m->msg_type == DHCPRELEASE) {
-			log_info("dhcp", "%s%s%s: %s %s: %s", mac, name[0] ? " " : "", name, dhcp_type_name(m->msg_type),
-				 net_ntoa(out->addr ? out->addr : m->ciaddr, a), out->why);
-		} else {
-			log_debug("dhcp", "%s: %s xid %08x not answered: %s", mac, dhcp_type_name(m->msg_type),
-				  m->xid, out->why);
-		}
-		return;
+	if (f->nheld >= HELD_MAX) {
+		log_debug("dhcp", "%s: too many conflict probes running, dropped", rq->mac);
+		*ret_drop = true;
+		return false;
 	}
-	if (out->v != DHCP_V_REPLY)
-		return;
+	struct held *h = calloc(1, sizeof(*h));
+	if (!h) {
+		*ret_drop = true;
+		return false;
+	}
+	int r = dhcp_arp_probe(f->arp, rq->ifc->index, rq->ifc->addr, addr, f->d->cfg.dhcp_probe_ms,
+			       on_probe_done, f);
+	if (r < 0) {
+		free(h);
+		log_debug("dhcp", "%s: ARP probe of %s failed (%s), offering unchecked", rq->mac,
+			  net_ntoa(addr, a), strerror(-r));
+		dhcp_server_probe_result(&f->srv, addr, false, now);
+		return false;
+	}
+	h->addr = addr;
+	h->tries = rq->tries;
+	hold_set(h, rq);
+	h->next = f->held;
+	f->held = h;
+	f->nheld++;
+	log_debug("dhcp", "%s: probing %s before offering it", rq->mac, net_ntoa(addr, a));
+	return true;
+}
 
+/* The server asked for a conflict probe (RFC 2131 3.1 step 2). True when
+ * the request is done for now (held, or dropped); false when f->out now
+ * holds the server's answer without the probe. */
+static bool probe_first(struct dhcp_full *f, const struct req *rq, const struct dhcp_server_in *in)
+{
+	bool drop = false;
+	/* A relayed client's link is not ours to ARP on; with no prober (or
+	 * after several conflicts) offer unchecked. */
+	if (f->arp && !rq->m->giaddr && rq->tries < PROBE_TRIES) {
+		if (hold_for_probe(f, rq, in->now, &drop) || drop)
+			return true;
+	} else {
+		dhcp_server_probe_result(&f->srv, f->out.addr, false, in->now);
+	}
+	dhcp_server_handle(&f->srv, in, &f->out);
+	return false;
+}
+
+static void log_drop(struct dhcp_full *f, const struct req *rq)
+{
+	const struct dhcp_server_out *out = &f->out;
+	const struct dhcp_msg *m = rq->m;
+	const char *name = rq->known ? rq->k.name : "";
+	char a[16];
+	if (!out->why)
+		return;
+	if (strcmp(out->why, "address pool exhausted") == 0) {
+		/* Rate-limited: a client retrying every second must not flood. */
+		uint64_t now = ev_now(f->d->loop);
+		if (now - f->exhausted_log_ms >= 1000 || !f->exhausted_log_ms) {
+			f->exhausted_log_ms = now;
+			log_warn("dhcp", "%s: no address to offer on %s: address pool exhausted (dhcp-range %s)",
+				 rq->mac, rq->ifc->name, f->d->cfg.dhcp_range);
+		}
+	} else if (m->msg_type == DHCPDECLINE || m->msg_type == DHCPRELEASE) {
+		log_info("dhcp", "%s%s%s: %s %s: %s", rq->mac, name[0] ? " " : "", name, dhcp_type_name(m->msg_type),
+			 net_ntoa(out->addr ? out->addr : m->ciaddr, a), out->why);
+	} else {
+		log_debug("dhcp", "%s: %s xid %08x not answered: %s", rq->mac, dhcp_type_name(m->msg_type),
+			  m->xid, out->why);
+	}
+}
+
+static void log_reply(const struct req *rq, const struct dhcp_server_in *in, const struct dhcp_server_out *out)
+{
+	const char *name = rq->known ? rq->k.name : "";
+	char a[16];
+	if (out->type == DHCPNAK)
+		log_info("dhcp", "%s%s%s: NAK %s on %s: %s", rq->mac, name[0] ? " " : "", name,
+			 dhcp_type_name(rq->m->msg_type), rq->ifc->name, out->why ? out->why : "");
+	else if (out->bound || rq->boot)
+		log_info("dhcp", "%s%s%s%s%s: %s %s on %s%s%s", rq->mac, in->id[0] ? " " : "", in->id,
+			 name[0] ? " " : "", name, dhcp_type_name(out->type), net_ntoa(out->addr, a), rq->ifc->name,
+			 rq->boot ? ", boot answer" : "", out->bound ? ", lease bound" : "");
+	else
+		log_debug("dhcp", "%s: %s %s on %s", rq->mac, dhcp_type_name(out->type), net_ntoa(out->addr, a),
+			  rq->ifc->name);
+}
+
+/* The same boot event as the proxy answer, for the fleet view. */
+static void emit_boot_answer(struct dhcp_full *f, const struct req *rq, const struct dhcp_server_in *in)
+{
+	const struct pi_ident *pi = &rq->pi;
+	const char *model = pi->has_rev ? pi_board_model(pi->board_rev) : NULL;
+	struct boot_event e;
+	memset(&e, 0, sizeof(e));
+	e.type = BEV_DHCP_ANSWER;
+	snprintf(e.id, sizeof(e.id), "%s", in->id);
+	memcpy(e.mac, rq->m->chaddr, 6);
+	e.has_mac = true;
+	e.addr = f->out.addr;
+	snprintf(e.detail, sizeof(e.detail), "%s", model ? model : pi_gen_name(pi->gen));
+	events_emit(f->d->bus, &e);
+}
+
+/* Fill o with the reply in f->out: where it goes, its delay, its lease
+ * event. */
+static void fill_outgoing(struct dhcp_full *f, const struct req *rq, const struct dhcp_server_in *in,
+			  struct outgoing *o)
+{
+	const struct dhcp_server_out *out = &f->out;
+	memset(o, 0, offsetof(struct outgoing, pkt));
+	o->dst.addr = out->dst;
+	o->dst.to_server_port = out->to_server_port;
+	o->dst.broadcast = out->broadcast;
+	o->dst.unicast_hw = out->unicast_hw;
+	o->ifc = *rq->ifc;
+	memcpy(o->mac, rq->m->chaddr, 6);
+	memcpy(o->pkt, out->pkt, out->len);
+	o->len = out->len;
+	/* The Pi 3 ROM needs its OFFER late (protocol reference 2.4). */
+	if (rq->boot && out->type == DHCPOFFER)
+		o->delay_ms = dhcp_proxy_delay_ms(&rq->pi, f->d->cfg.pi3_reply_delay_ms);
+	if (out->bound) {
+		o->has_ev = true;
+		o->ev.type = BEV_DHCP_LEASE;
+		snprintf(o->ev.id, sizeof(o->ev.id), "%s", in->id ? in->id : "");
+		memcpy(o->ev.mac, rq->m->chaddr, 6);
+		o->ev.has_mac = true;
+		o->ev.addr = out->addr;
+		snprintf(o->ev.detail, sizeof(o->ev.detail), "%s %s", dhcp_type_name(out->type),
+			 rq->boot ? "with boot answer" : "");
+	}
+}
+
+/* A reply: durable ones join the batch (sent after its fdatasync), the
+ * rest leave now. */
+static void queue_reply(struct dhcp_full *f, const struct req *rq, const struct dhcp_server_in *in)
+{
+	const struct dhcp_server_out *out = &f->out;
 	struct outgoing tmp, *o = &tmp;
 	if (out->durable && f->nq < QUEUE_MAX) {
 		o = &f->q[f->nq++];
@@ -284,54 +347,34 @@ static void process(struct dhcp_full *f, const struct dhcp_msg *m, const uint8_t
 		if (dhcp_lease_db_dirty(&f->db))
 			return;
 	}
-	memset(o, 0, offsetof(struct outgoing, pkt));
-	o->to.sin_family = AF_INET;
-	o->to.sin_addr.s_addr = out->dst;
-	o->to.sin_port = htons((uint16_t)(out->to_server_port ? d->cfg.dhcp_port : d->cfg.dhcp_port + 1));
-	o->ifindex = out->to_server_port ? 0 : ifc->index;
-	o->src = ifc->addr;
-	o->arp = out->unicast_hw;
-	memcpy(o->mac, m->chaddr, 6);
-	snprintf(o->ifname, sizeof(o->ifname), "%s", ifc->name);
-	memcpy(o->pkt, out->pkt, out->len);
-	o->len = out->len;
-	if (boot && out->type == DHCPOFFER)
-		o->delay_ms = dhcp_proxy_delay_ms(&pi, d->cfg.pi3_reply_delay_ms);
-	if (out->bound) {
-		o->has_ev = true;
-		o->ev.type = BEV_DHCP_LEASE;
-		snprintf(o->ev.id, sizeof(o->ev.id), "%s", in.id ? in.id : "");
-		memcpy(o->ev.mac, m->chaddr, 6);
-		o->ev.has_mac = true;
-		o->ev.addr = out->addr;
-		snprintf(o->ev.detail, sizeof(o->ev.detail), "%s %s", dhcp_type_name(out->type),
-			 boot ? "with boot answer" : "");
-	}
-	if (boot && out->type == DHCPOFFER) {
-		/* The same boot event as the proxy answer, for the fleet view. */
-		struct boot_event e;
-		const char *model = pi.has_rev ? pi_board_model(pi.board_rev) : NULL;
-		memset(&e, 0, sizeof(e));
-		e.type = BEV_DHCP_ANSWER;
-		snprintf(e.id, sizeof(e.id), "%s", in.id);
-		memcpy(e.mac, m->chaddr, 6);
-		e.has_mac = true;
-		e.addr = out->addr;
-		snprintf(e.detail, sizeof(e.detail), "%s", model ? model : pi_gen_name(pi.gen));
-		events_emit(d->bus, &e);
-	}
-	if (out->type == DHCPNAK)
-		log_info("dhcp", "%s%s%s: NAK %s on %s: %s", mac, name[0] ? " " : "", name, dhcp_type_name(m->msg_type), ifc->name,
-			 out->why ? out->why : "");
-	else if (out->bound || boot)
-		log_info("dhcp", "%s%s%s%s%s: %s %s on %s%s%s", mac, in.id[0] ? " " : "", in.id, name[0] ? " " : "", name,
-			 dhcp_type_name(out->type), net_ntoa(out->addr, a), ifc->name,
-			 boot ? ", boot answer" : "", out->bound ? ", lease bound" : "");
-	else
-		log_debug("dhcp", "%s: %s %s on %s", mac, dhcp_type_name(out->type), net_ntoa(out->addr, a),
-			  ifc->name);
+	fill_outgoing(f, rq, in, o);
+	if (rq->boot && out->type == DHCPOFFER)
+		emit_boot_answer(f, rq, in);
+	log_reply(rq, in, out);
 	if (o == &tmp)
 		send_now(f, o);
+}
+
+/* One request: who asks, the server's verdict, a conflict probe if it
+ * wants one, then the drop or the reply. */
+static void process(struct dhcp_full *f, struct req *rq)
+{
+	const struct dhcp_msg *m = rq->m;
+	if (m->op != BOOTREQUEST || !identify(f, rq))
+		return;
+	struct dhcp_server_in in = {
+		.m = m, .pi = rq->firmware ? &rq->pi : NULL, .if_addr = rq->ifc->addr, .if_mask = rq->ifc->mask,
+		.ifs = &f->d->ifs, .fixed_addr = rq->known ? rq->k.fixed_addr : 0, .boot_answer = rq->boot,
+		.spaced = f->d->cfg.pi3_spaced_menu && rq->pi.const_guid,
+		.id = rq->known ? rq->k.id : rq->firmware ? rq->pi.id : "", .now = wall_now(),
+	};
+	dhcp_server_handle(&f->srv, &in, &f->out);
+	if (f->out.v == DHCP_V_PROBE && probe_first(f, rq, &in))
+		return;
+	if (f->out.v == DHCP_V_DROP)
+		log_drop(f, rq);
+	else if (f->out.v == DHCP_V_REPLY)
+		queue_reply(f, rq, &in);
 }
 
 static void on_probe_done(void *arg, uint32_t addr, bool in_use)
@@ -355,8 +398,11 @@ static void on_probe_done(void *arg, uint32_t addr, bool in_use)
 	if (!h)
 		return;
 	const struct net_iface *ifc = net_iface_by_index(&f->d->ifs, h->info.ifindex);
-	if (ifc && dhcp_msg_parse(&f->msg, h->buf, h->len) == 0)
-		process(f, &f->msg, h->buf, h->len, &h->from, &h->info, ifc, h->tries + 1);
+	if (ifc && dhcp_msg_parse(&f->msg, h->buf, h->len) == 0) {
+		struct req rq = { .m = &f->msg, .buf = h->buf, .len = h->len, .from = &h->from, .info = &h->info,
+				  .ifc = ifc, .tries = h->tries + 1 };
+		process(f, &rq);
+	}
 	free(h);
 	dhcp_full_flush(f);
 }
@@ -367,7 +413,8 @@ void dhcp_full_handle(struct dhcp_full *f, const struct dhcp_msg *m, const uint8
 {
 	if (len > DHCP_MAX_LEN)
 		return; /* a held request keeps a copy of at most this */
-	process(f, m, buf, len, from, info, ifc, 0);
+	struct req rq = { .m = m, .buf = buf, .len = len, .from = from, .info = info, .ifc = ifc, .tries = 0 };
+	process(f, &rq);
 }
 
 static void on_timer(struct ev_loop *loop, void *arg)
@@ -383,7 +430,7 @@ static void on_timer(struct ev_loop *loop, void *arg)
 	f->timer = ev_timer_add(loop, COMPACT_MS, on_timer, f);
 }
 
-struct dhcp_full *dhcp_full_new(struct daemon *d, int fd, struct dhcp_service *svc)
+struct dhcp_full *dhcp_full_new(struct daemon *d, struct dhcp_io *io, const struct dhcp_registry *reg)
 {
 	char err[256];
 	struct dhcp_server_conf conf;
@@ -391,8 +438,8 @@ struct dhcp_full *dhcp_full_new(struct daemon *d, int fd, struct dhcp_service *s
 	if (!f)
 		return NULL;
 	f->d = d;
-	f->svc = svc;
-	f->fd = fd;
+	f->io = io;
+	f->reg = reg;
 	dhcp_lease_db_init(&f->db);
 	if (dhcp_server_conf_parse(&conf, d->cfg.dhcp_range, d->cfg.dhcp_netmask, d->cfg.dhcp_router,
 				   d->cfg.dhcp_dns, d->cfg.dhcp_lease_time, err, sizeof(err)) < 0) {
@@ -448,101 +495,8 @@ void dhcp_full_free(struct dhcp_full *f)
 	free(f);
 }
 
-/* ------------------------------------------------------------ preflight */
-
-static void preflight_send(struct daemon *d, int fd, uint32_t xid)
-{
-	for (size_t i = 0; i < d->ifs.n; i++) {
-		const struct net_iface *ifc = &d->ifs.v[i];
-		if (ifc->loopback)
-			continue;
-		struct dhcp_msg hdr;
-		memset(&hdr, 0, sizeof(hdr));
-		hdr.op = BOOTREQUEST;
-		hdr.htype = 1;
-		hdr.hlen = 6;
-		hdr.xid = xid;
-		hdr.flags = 0x8000;
-		if (dhcp_if_hwaddr(fd, ifc->name, hdr.chaddr) < 0)
-			continue;
-		uint8_t pkt[DHCP_MAX_LEN];
-		struct wr w = wr_init(pkt, sizeof(pkt));
-		dhcp_write_header(&w, &hdr);
-		dhcp_write_opt_u8(&w, DHO_MSG_TYPE, DHCPDISCOVER);
-		static const uint8_t params[] = { DHO_SUBNET_MASK, DHO_ROUTER };
-		dhcp_write_opt(&w, DHO_PARAM_LIST, params, sizeof(params));
-		dhcp_write_finish(&w);
-		/* The INFORM: same client, ciaddr = our address there. */
-		uint8_t inf[DHCP_MAX_LEN];
-		struct wr wi = wr_init(inf, sizeof(inf));
-		hdr.xid = xid + 1;
-		hdr.ciaddr = ifc->addr;
-		dhcp_write_header(&wi, &hdr);
-		dhcp_write_opt_u8(&wi, DHO_MSG_TYPE, DHCPINFORM);
-		dhcp_write_opt(&wi, DHO_PARAM_LIST, params, sizeof(params));
-		dhcp_write_finish(&wi);
-		struct sockaddr_in to = { .sin_family = AF_INET, .sin_port = htons((uint16_t)d->cfg.dhcp_port),
-					  .sin_addr.s_addr = htonl(INADDR_BROADCAST) };
-		/* INFORM first: dnsmasq handles requests in order and holds the
-		 * DISCOVER for its ping, which would delay the INFORM's ACK. */
-		if (!wi.err)
-			(void)net_send(fd, inf, wi.off, &to, ifc->index, ifc->addr);
-		if (!w.err)
-			(void)net_send(fd, pkt, w.off, &to, ifc->index, ifc->addr);
-	}
-}
-
+/* Refuse to be a second DHCP server on the link (dhcp/dhcp_preflight.c). */
 int dhcp_full_preflight(struct daemon *d)
 {
-	uint32_t xid;
-	int fd = net_udp_socket(htonl(INADDR_ANY), (uint16_t)(d->cfg.dhcp_port + 1), true);
-	if (fd < 0) {
-		log_warn("dhcp", "cannot check for another DHCP server (port %u: %s); starting anyway",
-			 d->cfg.dhcp_port + 1, strerror(-fd));
-		return 0;
-	}
-	if (getrandom(&xid, sizeof(xid), 0) != sizeof(xid))
-		xid = (uint32_t)time(NULL);
-	/* A plain DISCOVER with the broadcast flag, so any server on the link
-	 * answers to 255.255.255.255:68 (RFC 2131 4.1), plus an INFORM from
-	 * our address (xid + 1): servers that ping before offering (dnsmasq
-	 * waits up to 3 s, ISC dhcpd 1 s) answer an INFORM at once (4.3.5). */
-	preflight_send(d, fd, xid);
-	uint64_t end = ev_monotonic_ms() + 2500, resend = ev_monotonic_ms() + 1000;
-	int rc = 0;
-	struct dhcp_msg *m = malloc(sizeof(*m));
-	while (m && rc == 0) {
-		uint64_t now = ev_monotonic_ms();
-		if (now >= end)
-			break;
-		if (resend && now >= resend) {
-			preflight_send(d, fd, xid);
-			resend = 0;
-		}
-		struct pollfd pfd = { .fd = fd, .events = POLLIN };
-		if (poll(&pfd, 1, (int)((resend ? resend : end) - now)) <= 0)
-			continue;
-		uint8_t buf[DHCP_MAX_LEN + 1];
-		struct sockaddr_in from;
-		struct net_pkt_info info;
-		ssize_t n;
-		while ((n = net_recv(fd, buf, sizeof(buf), &from, &info)) >= 0) {
-			if (dhcp_msg_parse(m, buf, (size_t)n) < 0 || m->op != BOOTREPLY ||
-			    (m->xid != xid && m->xid != xid + 1))
-				continue;
-			uint32_t sid = from.sin_addr.s_addr;
-			(void)dhcp_msg_opt_u32(m, DHO_SERVER_ID, &sid);
-			const struct net_iface *ifc = net_iface_by_index(&d->ifs, info.ifindex);
-			char a[16];
-			log_error("dhcp", "refusing dhcp = full: another DHCP server (%s) answers on %s. "
-				  "Two servers on one network hand out conflicting addresses; stop the other one, "
-				  "use dhcp = proxy beside it, or set dhcp-force = on",
-				  net_ntoa(sid, a), ifc ? ifc->name : "?");
-			rc = -EEXIST;
-			break;
-		}
-	}
-	free(m);
-	close(fd);
-	return rc;
+	return dhcp_preflight(&d->ifs, (uint16_t)d->cfg.dhcp_port);
 }

@@ -3,7 +3,10 @@
  * Glue between the socket, the pure server (dhcp/dhcp_server.c), the lease
  * journal (dhcp/dhcp_lease.c) and the ARP prober (dhcp/dhcp_arp.c): held
  * requests wait for their probe, durable replies wait for one group
- * fdatasync per receive batch. dhcp_service.c owns the socket. */
+ * fdatasync per receive batch. dhcp_service.c owns the socket (through
+ * dhcp/dhcp_io.c) and calls in; nothing here calls dhcp_service.c back.
+ * Must not decide where a reply goes (dhcp/dhcp_dest.c) nor change the
+ * registry's rules (daemon/pi_trust.c, through struct dhcp_registry). */
 #ifndef PINETBOOT_DAEMON_DHCP_FULL_H
 #define PINETBOOT_DAEMON_DHCP_FULL_H
 
@@ -12,13 +15,17 @@
 
 #include "core/net.h"
 #include "daemon/daemon.h"
+#include "dhcp/dhcp_io.h"
 #include "dhcp/dhcp_msg.h"
 #include "dhcp/dhcp_pi.h"
+#include "dhcp/dhcp_registry.h"
 
 struct dhcp_full;
 
-/* Open DATA/leases.journal and the ARP prober. NULL on failure (logged). */
-struct dhcp_full *dhcp_full_new(struct daemon *d, int fd, struct dhcp_service *svc);
+/* Open DATA/leases.journal and the ARP prober; replies go out through io,
+ * registry questions to reg (both outlive the responder). NULL on
+ * failure (logged). */
+struct dhcp_full *dhcp_full_new(struct daemon *d, struct dhcp_io *io, const struct dhcp_registry *reg);
 void dhcp_full_free(struct dhcp_full *f);
 /* One parsed request (m) with its raw bytes (kept if it must wait). */
 void dhcp_full_handle(struct dhcp_full *f, const struct dhcp_msg *m, const uint8_t *buf, size_t len,
@@ -31,11 +38,5 @@ void dhcp_full_flush(struct dhcp_full *f);
  * and listen ~1.5 s. -EEXIST (logged with the server's address) when
  * another DHCP server answers; 0 otherwise. */
 int dhcp_full_preflight(struct daemon *d);
-
-/* dhcp_service.c helpers shared with the full-mode responder. */
-void dhcp_service_note_unknown(struct daemon *d, const struct pi_ident *pi);
-struct client *dhcp_service_lookup(struct daemon *d, const struct pi_ident *pi);
-void dhcp_service_schedule(struct dhcp_service *s, const uint8_t mac[6], const uint8_t *pkt, size_t len,
-			   const struct sockaddr_in *to, int ifindex, uint32_t src, unsigned delay_ms);
 
 #endif

@@ -33,8 +33,6 @@ struct client *daemon_resolve(struct daemon *d, const char *name, uint32_t addr,
  * for this server's data dir. */
 void daemon_default_image(const struct daemon *d, char *out, size_t cap);
 void daemon_register_hint(const struct daemon *d, const char *id, char *out, size_t cap);
-/* RFC 2131 4.1 relay address check shared by proxy and full mode. */
-bool daemon_giaddr_ok(const struct daemon *d, uint32_t giaddr);
 int daemon_nfs_access(void *ctx, const char *id, uint32_t addr, char *why, size_t whylen);
 size_t daemon_nfs_ids_for_addr(void *ctx, uint32_t addr, char (*ids)[18], size_t max);
 bool daemon_nfs_is_admin(void *ctx, uint32_t addr);

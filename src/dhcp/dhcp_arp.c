@@ -3,7 +3,9 @@
  * One SOCK_DGRAM packet socket for ETH_P_ARP on all interfaces; pending
  * probes are a short list (bounded by DHCP_ARP_PENDING_MAX), each with its
  * own timer. Any ARP packet whose sender address is a probed address means
- * somebody uses it (a reply, or that host's own request or announcement). */
+ * somebody uses it (a reply, or that host's own request or announcement).
+ * Must not decide what a conflict means (dhcp_server_probe_result does)
+ * nor touch leases or the DHCP socket. */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <linux/if_packet.h>

@@ -4,7 +4,8 @@
  * A?" on the client's link and waits a bounded time (RFC 2131 3.1 step 2;
  * RFC 5227 2.1.1 for the ARP form). Probes run on the event loop: the
  * callback fires with in_use=true as soon as anyone answers, or with
- * in_use=false when the wait ends, so no client waits for another's probe. */
+ * in_use=false when the wait ends, so no client waits for another's probe.
+ * Owns the probe socket and timers only; must not touch leases or replies. */
 #ifndef PINETBOOT_DHCP_ARP_H
 #define PINETBOOT_DHCP_ARP_H
 

@@ -5,7 +5,9 @@
  * the payload, payload; a crash can only tear the last record, which the
  * replay detects and cuts. Compaction writes a new file, fsyncs it, renames
  * it over the journal and fsyncs the directory, so there is never a moment
- * when neither the old nor the new journal is complete on disk. */
+ * when neither the old nor the new journal is complete on disk.
+ * Owns the entries, the address index and the journal file; must not
+ * decide who gets an address (dhcp_server.c) or touch sockets. */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -383,27 +385,15 @@ static bool keep_entry(const struct dhcp_lease *l, int64_t now, int64_t keep_s)
 	return l->state == LEASE_BOUND || l->expires + keep_s > now;
 }
 
-int dhcp_lease_db_compact(struct dhcp_lease_db *db, int64_t now, int64_t keep_s)
+/* The compacted journal image (header + the kept entries) in a fresh
+ * buffer *ret_img of *ret_len bytes, *ret_nrec records. 0 or -errno. */
+static int compact_image(const struct dhcp_lease_db *db, int64_t now, int64_t keep_s, uint8_t **ret_img,
+			 size_t *ret_len, size_t *ret_nrec)
 {
-	static const char tmpname[] = DHCP_JOURNAL_NAME ".tmp";
-	uint8_t rec[DHCP_JOURNAL_REC_MAX + 8];
-	int r;
-
-	if (db->fd < 0 || db->dir_fd < 0)
-		return 0;
-	r = write_pending(db);
-	if (r < 0)
-		return r;
-	int fd = openat(db->dir_fd, tmpname, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-	if (fd < 0)
-		return -errno;
-	/* Buffer the whole image: one write, one fsync. */
-	size_t cap = DHCP_JOURNAL_HDR_LEN + db->n * sizeof(rec), off = 0, nrec = 0;
+	size_t cap = DHCP_JOURNAL_HDR_LEN + db->n * (DHCP_JOURNAL_REC_MAX + 8), off = 0, nrec = 0;
 	uint8_t *img = malloc(cap);
-	if (!img) {
-		r = -ENOMEM;
-		goto fail;
-	}
+	if (!img)
+		return -ENOMEM;
 	memcpy(img, DHCP_JOURNAL_MAGIC, DHCP_JOURNAL_HDR_LEN);
 	off = DHCP_JOURNAL_HDR_LEN;
 	for (size_t i = 0; i < db->n; i++) {
@@ -416,13 +406,53 @@ int dhcp_lease_db_compact(struct dhcp_lease_db *db, int64_t now, int64_t keep_s)
 			continue;
 		int n = dhcp_journal_encode(l, img + off, cap - off);
 		if (n < 0) {
-			r = n;
-			goto fail;
+			free(img);
+			return n;
 		}
 		off += (size_t)n;
 		nrec++;
 	}
-	r = write_all(fd, img, off);
+	*ret_img = img;
+	*ret_len = off;
+	*ret_nrec = nrec;
+	return 0;
+}
+
+/* Drop the entries that were not kept from memory too, except held
+ * offers that are still live (a lapsed one is only a stale hold). The
+ * index is rebuilt in place: a failed allocation here would leave it
+ * pointing at moved entries. */
+static void compact_memory(struct dhcp_lease_db *db, int64_t now, int64_t keep_s)
+{
+	size_t w = 0;
+	for (size_t i = 0; i < db->n; i++)
+		if (keep_entry(&db->v[i], now, keep_s) ||
+		    (db->v[i].state == LEASE_OFFERED && db->v[i].expires >= now))
+			db->v[w++] = db->v[i];
+	db->n = w;
+	if (db->nslot)
+		reindex(db);
+}
+
+int dhcp_lease_db_compact(struct dhcp_lease_db *db, int64_t now, int64_t keep_s)
+{
+	static const char tmpname[] = DHCP_JOURNAL_NAME ".tmp";
+	uint8_t *img = NULL;
+	size_t off = 0, nrec = 0;
+	int r;
+
+	if (db->fd < 0 || db->dir_fd < 0)
+		return 0;
+	r = write_pending(db);
+	if (r < 0)
+		return r;
+	int fd = openat(db->dir_fd, tmpname, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (fd < 0)
+		return -errno;
+	/* Buffer the whole image: one write, one fsync. */
+	r = compact_image(db, now, keep_s, &img, &off, &nrec);
+	if (r == 0)
+		r = write_all(fd, img, off);
 	if (r == 0 && fsync(fd) < 0)
 		r = -errno;
 	if (r < 0)
@@ -445,18 +475,7 @@ int dhcp_lease_db_compact(struct dhcp_lease_db *db, int64_t now, int64_t keep_s)
 	db->journal_bytes = off;
 	db->journal_records = nrec;
 	db->lost = false; /* the image was written from memory */
-	/* Drop the entries that were not kept from memory too, except held
-	 * offers that are still live (a lapsed one is only a stale hold). The
-	 * index is rebuilt in place: a failed allocation here would leave it
-	 * pointing at moved entries. */
-	size_t w = 0;
-	for (size_t i = 0; i < db->n; i++)
-		if (keep_entry(&db->v[i], now, keep_s) ||
-		    (db->v[i].state == LEASE_OFFERED && db->v[i].expires >= now))
-			db->v[w++] = db->v[i];
-	db->n = w;
-	if (db->nslot)
-		reindex(db);
+	compact_memory(db, now, keep_s);
 	return db->fd < 0 ? -EIO : 0;
 fail:
 	free(img);

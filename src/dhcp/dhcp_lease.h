@@ -4,7 +4,8 @@
  * expiry). Changes are appended to DATA/leases.journal as length + CRC32
  * framed records and made durable with one fdatasync per batch before any
  * ACK of that batch leaves (group commit). Replay keeps the last record per
- * address; a torn or corrupt tail is cut at the last good record. */
+ * address; a torn or corrupt tail is cut at the last good record.
+ * Must not decide who gets an address (dhcp_server.c) or touch sockets. */
 #ifndef PINETBOOT_DHCP_LEASE_H
 #define PINETBOOT_DHCP_LEASE_H
 

@@ -3,7 +3,9 @@
  * Owns the fixed BOOTP header layout (RFC 951, RFC 2131 section 2), the
  * option walk with overload (option 52, RFC 2131 section 4.1) and
  * concatenation of repeated options (RFC 3396), and the reply writer.
- * Pure: bytes in, struct out, negative errno back; no I/O, no logging. */
+ * Pure: bytes in, struct out, negative errno back; no I/O, no logging.
+ * Must not decide anything about a message (the handlers do) or know
+ * about Pis (dhcp_pi.c). */
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
@@ -112,22 +114,11 @@ static int walk_all(struct opt_walk *st, const uint8_t *buf, size_t len)
 	return 0;
 }
 
-int dhcp_msg_parse(struct dhcp_msg *m, const uint8_t *buf, size_t len)
+/* The fixed BOOTP header and the cookie (RFC 2131 2, figure 1), read
+ * with the bounded cursor. 0 or -EBADMSG. */
+static int parse_header(struct dhcp_msg *m, const uint8_t *buf, size_t len)
 {
-	struct opt_walk st;
-	struct rd r;
-	size_t off;
-	int rc;
-
-	if (!m || (!buf && len))
-		return -EINVAL;
-	memset(m, 0, sizeof(*m));
-	if (len > DHCP_MAX_LEN)
-		return -EMSGSIZE;
-	if (len < DHCP_MIN_LEN)
-		return -EBADMSG;
-
-	r = rd_init(buf, len);
+	struct rd r = rd_init(buf, len);
 	m->op = rd_u8(&r);
 	m->htype = rd_u8(&r);
 	m->hlen = rd_u8(&r);
@@ -157,6 +148,25 @@ int dhcp_msg_parse(struct dhcp_msg *m, const uint8_t *buf, size_t len)
 	 * cookie carries nothing we could use. */
 	if (cookie != DHCP_MAGIC)
 		return -EBADMSG;
+	return 0;
+}
+
+int dhcp_msg_parse(struct dhcp_msg *m, const uint8_t *buf, size_t len)
+{
+	struct opt_walk st;
+	size_t off;
+	int rc;
+
+	if (!m || (!buf && len))
+		return -EINVAL;
+	memset(m, 0, sizeof(*m));
+	if (len > DHCP_MAX_LEN)
+		return -EMSGSIZE;
+	if (len < DHCP_MIN_LEN)
+		return -EBADMSG;
+	rc = parse_header(m, buf, len);
+	if (rc < 0)
+		return rc;
 
 	memset(&st, 0, sizeof(st));
 	st.m = m;

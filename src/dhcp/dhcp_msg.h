@@ -3,7 +3,8 @@
  *
  * Options are parsed once into an index. Option overload (option 52) is
  * honoured and an option that appears several times is concatenated
- * (RFC 3396), so callers always see one contiguous value per code. */
+ * (RFC 3396), so callers always see one contiguous value per code.
+ * Owns the wire format only; must not know about Pis, leases or sockets. */
 #ifndef PINETBOOT_DHCP_MSG_H
 #define PINETBOOT_DHCP_MSG_H
 

@@ -4,7 +4,8 @@
  * (shared/docs/pi-netboot-protocol.md) sections 1 and 8.1: every Pi sends
  * vendor class "PXEClient:Arch:00000:UNDI:002001" and arch 0, exactly as an
  * x86 BIOS PXE ROM does, so a Pi is told apart by its MAC OUI and by the
- * shape of option 97 (client GUID). */
+ * shape of option 97 (client GUID).
+ * Owns identification only; must not decide whether to answer. */
 #ifndef PINETBOOT_DHCP_PI_H
 #define PINETBOOT_DHCP_PI_H
 

@@ -3,7 +3,10 @@
  * Owns the exact bytes of the reply: the same header rules, option order
  * and padding as dnsmasq's proxy branch in rfc2131.c (read at 2.90 and at
  * HEAD cb32170; protocol reference 2.1), the option 43 PXE menu, and the
- * per-client reply delay (2.4). Pure: no sockets. */
+ * per-client reply delay (2.4), and the proxy decision (dhcp_proxy_handle:
+ * Pi DISCOVERs only, relay rule, registered or answer = all). Pure: must
+ * not touch sockets, timers, files or logs; the shell is
+ * daemon/dhcp_service.c over dhcp_io.c. */
 #include <errno.h>
 #include <string.h>
 
@@ -11,7 +14,6 @@
 
 #define PXE_VENDOR "PXEClient"
 #define GUID_LEN 17u
-#define FLAG_BROADCAST 0x8000u
 
 /* PXE vendor sub-options (PXE spec 2.1, table 2-1). */
 enum {
@@ -120,7 +122,7 @@ int dhcp_proxy_build(const struct dhcp_msg *req, uint32_t server_ip, bool spaced
 		hdr.ciaddr = 0;
 	if (discover || hdr.ciaddr == 0) {
 		hdr.ciaddr = 0;
-		hdr.flags |= FLAG_BROADCAST;
+		hdr.flags |= DHCP_FLAG_BROADCAST;
 	}
 	hdr.giaddr = req->giaddr;
 	memcpy(hdr.chaddr, req->chaddr, sizeof(hdr.chaddr));
@@ -160,4 +162,57 @@ unsigned dhcp_proxy_delay_ms(const struct pi_ident *pi, unsigned delay_ms)
 	    (pi->pi_oui && memcmp(pi->mac, pi3_oui, 3) == 0))
 		return delay_ms;
 	return 0;
+}
+
+void dhcp_proxy_handle(const struct dhcp_proxy_in *in, const struct dhcp_registry *reg,
+		       struct dhcp_proxy_out *out)
+{
+	const struct dhcp_msg *m = in->m;
+
+	out->known = false;
+	out->delay_ms = 0;
+	out->err = 0;
+	out->len = 0;
+	/* A proxy answers DISCOVERs only; the LAN's server does the rest
+	 * (protocol reference 2.1). */
+	if (m->op != BOOTREQUEST || m->msg_type != DHCPDISCOVER) {
+		out->v = DHCP_PROXY_NOT_DISCOVER;
+		return;
+	}
+	pi_identify(m, &out->pi);
+	if (!dhcp_proxy_wants(m, &out->pi)) {
+		out->v = DHCP_PROXY_NOT_PI;
+		return;
+	}
+	if (m->giaddr && !dhcp_dest_relay_ok(m->giaddr, in->ifs)) {
+		out->v = DHCP_PROXY_BAD_RELAY;
+		return;
+	}
+	out->known = reg->lookup(reg->ctx, &out->pi, &out->k);
+	if (out->known && !reg->claim(reg->ctx, &out->k, m->chaddr, &out->pi)) {
+		/* Another MAC claiming a registered Pi gets no boot answer
+		 * (README, "Security"). */
+		out->v = DHCP_PROXY_CONTESTED;
+		return;
+	}
+	if (!out->known) {
+		reg->note_unknown(reg->ctx, &out->pi, in->now);
+		if (!in->answer_all) {
+			out->v = DHCP_PROXY_UNREGISTERED;
+			return;
+		}
+	}
+	int n = dhcp_proxy_build(m, in->if_addr, in->spaced_menu && out->pi.const_guid, out->pkt, sizeof(out->pkt));
+	if (n < 0) {
+		out->v = DHCP_PROXY_BUILD_FAILED;
+		out->err = n;
+		return;
+	}
+	out->v = DHCP_PROXY_ANSWER;
+	out->len = (size_t)n;
+	/* The reply's own ciaddr (0) and flags (broadcast, set by
+	 * dhcp_proxy_build as dnsmasq does) make it a broadcast unless a
+	 * relay carries it. */
+	dhcp_dest_reply(m->giaddr, 0, DHCP_FLAG_BROADCAST, DHCPOFFER, 0, &out->dst);
+	out->delay_ms = dhcp_proxy_delay_ms(&out->pi, in->pi3_delay_ms);
 }

@@ -4,115 +4,21 @@
  * client's previous lease, option 50, a MAC-derived address, then any free
  * one), the client states of RFC 2131 4.3 (SELECTING, INIT-REBOOT,
  * RENEWING, REBINDING), DECLINE quarantine, RELEASE, INFORM, and the reply
- * bytes with options ordered by the client's option 55. Pure: no I/O. */
+ * bytes with options ordered by the client's option 55. Pure: no I/O.
+ * Must not touch sockets, the clock or daemon state; the reply's
+ * destination is dhcp_dest.c's, the config text dhcp_server_conf.c's. */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "core/net.h"
+#include "dhcp/dhcp_dest.h"
 #include "dhcp/dhcp_proxy.h"
 #include "dhcp/dhcp_server.h"
 
-#define FLAG_BROADCAST 0x8000u
 #define IP_UDP_HDR 28u          /* RFC 2132 9.10: option 57 counts the IP and UDP headers */
 #define MIN_MAX_MSG 576u        /* RFC 2132 9.10: minimum legal value */
-
-int dhcp_server_conf_parse(struct dhcp_server_conf *c, const char *range, const char *netmask,
-			   const char *router, const char *dns, unsigned lease_time,
-			   char *err, size_t errlen)
-{
-	memset(c, 0, sizeof(*c));
-	c->lease_time = lease_time ? lease_time : 3600;
-	c->offer_hold = 60;
-	/* RFC 2131 3.1 step 5 leaves the quarantine length to the server;
-	 * dnsmasq uses 10 minutes (DECLINE_BACKOFF). */
-	c->decline_hold = 600;
-	c->probe = true;
-
-	/* dhcp-range: FIRST,LAST[,FIRST,LAST...] - one pool per pair. */
-	const char *p = range ? range : "";
-	uint32_t v[2 * DHCP_POOLS_MAX];
-	size_t nv = 0;
-	while (*p) {
-		while (*p == ',' || *p == ' ' || *p == ';')
-			p++;
-		if (!*p)
-			break;
-		char item[32];
-		size_t n = strcspn(p, ", ;");
-		if (n >= sizeof(item) || nv == 2 * DHCP_POOLS_MAX) {
-			snprintf(err, errlen, "dhcp-range: too many or too long entries");
-			return -EINVAL;
-		}
-		memcpy(item, p, n);
-		item[n] = '\0';
-		if (net_aton(item, &v[nv]) < 0) {
-			snprintf(err, errlen, "dhcp-range: '%s' is not an IPv4 address", item);
-			return -EINVAL;
-		}
-		nv++;
-		p += n;
-	}
-	if (nv == 0 || nv % 2) {
-		snprintf(err, errlen, "dhcp = full needs dhcp-range = FIRST,LAST (e.g. 10.0.0.100,10.0.0.199)");
-		return -EINVAL;
-	}
-	uint64_t total = 0;
-	for (size_t i = 0; i < nv; i += 2) {
-		uint32_t a = ntohl(v[i]), b = ntohl(v[i + 1]);
-		if (a == 0 || b < a || b - a >= DHCP_POOL_SIZE_MAX) {
-			snprintf(err, errlen, "dhcp-range: pool %zu must be FIRST <= LAST with at most %u addresses",
-				 i / 2 + 1, DHCP_POOL_SIZE_MAX);
-			return -EINVAL;
-		}
-		/* Every pool address may need a lease entry: more than the
-		 * table holds would let clients fill it and starve the rest. */
-		total += (uint64_t)(b - a) + 1;
-		if (total > DHCP_LEASE_MAX) {
-			snprintf(err, errlen, "dhcp-range: at most %u addresses in all pools together",
-				 DHCP_LEASE_MAX);
-			return -EINVAL;
-		}
-		c->pool[c->npool].first = a;
-		c->pool[c->npool].last = b;
-		c->npool++;
-	}
-	if (netmask && *netmask) {
-		uint32_t m;
-		if (net_aton(netmask, &m) < 0 || (~ntohl(m) & (~ntohl(m) + 1)) != 0) {
-			snprintf(err, errlen, "dhcp-netmask: '%s' is not a netmask", netmask);
-			return -EINVAL;
-		}
-		c->netmask = m;
-	}
-	if (router && *router && net_aton(router, &c->router) < 0) {
-		snprintf(err, errlen, "dhcp-router: '%s' is not an IPv4 address", router);
-		return -EINVAL;
-	}
-	p = dns ? dns : "";
-	while (*p) {
-		while (*p == ',' || *p == ' ')
-			p++;
-		if (!*p)
-			break;
-		char item[32];
-		size_t n = strcspn(p, ", ");
-		if (n >= sizeof(item) || c->ndns == DHCP_DNS_MAX) {
-			snprintf(err, errlen, "dhcp-dns: at most %d addresses", DHCP_DNS_MAX);
-			return -EINVAL;
-		}
-		memcpy(item, p, n);
-		item[n] = '\0';
-		if (net_aton(item, &c->dns[c->ndns]) < 0) {
-			snprintf(err, errlen, "dhcp-dns: '%s' is not an IPv4 address", item);
-			return -EINVAL;
-		}
-		c->ndns++;
-		p += n;
-	}
-	return 0;
-}
 
 void dhcp_server_init(struct dhcp_server *s, const struct dhcp_server_conf *conf,
 		      struct dhcp_lease_db *db, dhcp_reserved_fn reserved, void *ctx)
@@ -336,7 +242,7 @@ static int build(const struct dhcp_server *s, const struct reply_ctx *r, bool mi
 	hdr.xid = m->xid;
 	hdr.flags = m->flags;
 	if (r->type == DHCPNAK && m->giaddr)
-		hdr.flags |= FLAG_BROADCAST; /* RFC 2131 4.3.2: relay must broadcast a NAK */
+		hdr.flags |= DHCP_FLAG_BROADCAST; /* RFC 2131 4.3.2: relay must broadcast a NAK */
 	hdr.ciaddr = r->ciaddr;
 	hdr.yiaddr = r->yiaddr;
 	/* Next server = us for a Pi (protocol reference 3.1: make 54, the
@@ -421,25 +327,14 @@ static void reply(struct dhcp_server *s, const struct reply_ctx *r, struct dhcp_
 	out->len = (size_t)len;
 	out->addr = r->yiaddr;
 
-	/* Destination, RFC 2131 4.1. */
-	out->dst = 0;
-	out->to_server_port = false;
-	out->broadcast = out->unicast_hw = false;
-	if (m->giaddr) {
-		out->dst = m->giaddr;
-		out->to_server_port = true;
-	} else if (r->type == DHCPNAK) {
-		out->broadcast = true;
-	} else if (m->ciaddr) {
-		out->dst = m->ciaddr;
-	} else if (m->flags & FLAG_BROADCAST) {
-		out->broadcast = true;
-	} else {
-		out->dst = r->yiaddr;
-		out->unicast_hw = true;
-	}
-	if (out->broadcast)
-		out->dst = htonl(INADDR_BROADCAST);
+	/* Destination: the one RFC 2131 4.1 rule (dhcp_dest.c), from the
+	 * request's giaddr, ciaddr and broadcast flag. */
+	struct dhcp_dest d;
+	dhcp_dest_reply(m->giaddr, m->ciaddr, m->flags, r->type, r->yiaddr, &d);
+	out->dst = d.addr;
+	out->to_server_port = d.to_server_port;
+	out->broadcast = d.broadcast;
+	out->unicast_hw = d.unicast_hw;
 }
 
 static void fill_ctx(struct dhcp_server *s, const struct dhcp_server_in *in, uint32_t mask,
@@ -567,17 +462,18 @@ static void on_discover(struct dhcp_server *s, const struct dhcp_server_in *in, 
 	reply(s, &r, out);
 }
 
-static void on_request(struct dhcp_server *s, const struct dhcp_server_in *in, const struct who *w,
-		       struct dhcp_server_out *out)
+/* Which address a REQUEST asks for, by client state (RFC 2131 4.3.2):
+ * false with out->why set when it is not for us or names none. */
+static bool request_addr(struct dhcp_server *s, const struct dhcp_server_in *in, const struct who *w,
+			 uint32_t *ret_addr, struct dhcp_server_out *out)
 {
 	const struct dhcp_msg *m = in->m;
-	uint32_t sid = 0, req = 0, addr, mask;
-	bool has_sid = dhcp_msg_opt_u32(m, DHO_SERVER_ID, &sid);
+	uint32_t sid = 0, req = 0;
 	bool has_req = dhcp_msg_opt_u32(m, DHO_REQUESTED_IP, &req);
-	const struct dhcp_pool *p = select_pool(s, in, &mask);
 
-	if (has_sid) {
-		/* SELECTING (RFC 2131 4.3.2). */
+	*ret_addr = req;
+	if (dhcp_msg_opt_u32(m, DHO_SERVER_ID, &sid)) {
+		/* SELECTING. */
 		if (sid != in->if_addr) {
 			/* It chose another server: let our offer go. */
 			struct dhcp_lease *l = client_lease(s, w, NULL);
@@ -586,41 +482,56 @@ static void on_request(struct dhcp_server *s, const struct dhcp_server_in *in, c
 				l->expires = in->now;
 			}
 			out->why = "client chose another server";
-			return;
+			return false;
 		}
-		if (!has_req) {
+		if (!has_req)
 			out->why = "SELECTING REQUEST without option 50";
-			return;
-		}
-		addr = req;
-	} else if (has_req) {
-		addr = req;  /* INIT-REBOOT: ciaddr must be 0 */
-	} else if (m->ciaddr) {
-		addr = m->ciaddr; /* RENEWING (unicast) or REBINDING (broadcast) */
-	} else {
+		return has_req;
+	}
+	if (has_req)
+		return true;      /* INIT-REBOOT: ciaddr must be 0 */
+	*ret_addr = m->ciaddr;    /* RENEWING (unicast) or REBINDING (broadcast) */
+	if (!m->ciaddr)
 		out->why = "REQUEST names no address";
-		return;
-	}
+	return m->ciaddr != 0;
+}
+
+/* May this client have addr on this network at all? Returns false after
+ * a NAK or a drop (out filled). */
+static bool request_on_network(struct dhcp_server *s, const struct dhcp_server_in *in, uint32_t addr,
+			       uint32_t mask, const struct dhcp_pool *p, struct dhcp_server_out *out)
+{
 	if (in->fixed_addr) {
-		if (addr != in->fixed_addr) {
-			nak(s, in, mask, p, "address is not this client's fixed address", out);
-			return;
-		}
-	} else {
-		if (!p) {
-			out->why = "no dhcp-range for this network";
-			return;
-		}
-		if ((addr & mask) != (htonl(p->first) & mask)) {
-			/* RFC 2131 4.3.2: wrong network -> DHCPNAK. */
-			nak(s, in, mask, p, "wrong network", out);
-			return;
-		}
-		if (!in_pool(p, addr)) {
-			nak(s, in, mask, p, "address outside the pool", out);
-			return;
-		}
+		if (addr == in->fixed_addr)
+			return true;
+		nak(s, in, mask, p, "address is not this client's fixed address", out);
+		return false;
 	}
+	if (!p) {
+		out->why = "no dhcp-range for this network";
+		return false;
+	}
+	if ((addr & mask) != (htonl(p->first) & mask)) {
+		/* RFC 2131 4.3.2: wrong network -> DHCPNAK. */
+		nak(s, in, mask, p, "wrong network", out);
+		return false;
+	}
+	if (!in_pool(p, addr)) {
+		nak(s, in, mask, p, "address outside the pool", out);
+		return false;
+	}
+	return true;
+}
+
+static void on_request(struct dhcp_server *s, const struct dhcp_server_in *in, const struct who *w,
+		       struct dhcp_server_out *out)
+{
+	uint32_t mask;
+	const struct dhcp_pool *p = select_pool(s, in, &mask);
+	uint32_t addr;
+
+	if (!request_addr(s, in, w, &addr, out) || !request_on_network(s, in, addr, mask, p, out))
+		return;
 	struct dhcp_lease *l = dhcp_lease_find_addr(s->db, addr);
 	bool mine = l && owned_by(l, w);
 	if (!mine && !available(s, addr, w, in->now)) {
@@ -646,7 +557,7 @@ static void on_request(struct dhcp_server *s, const struct dhcp_server_in *in, c
 	fill_ctx(s, in, mask, p, &r);
 	r.type = DHCPACK;
 	r.yiaddr = addr;
-	r.ciaddr = m->ciaddr;
+	r.ciaddr = in->m->ciaddr;
 	r.lease = s->conf.lease_time;
 	reply(s, &r, out);
 }
@@ -736,12 +647,11 @@ void dhcp_server_handle(struct dhcp_server *s, const struct dhcp_server_in *in, 
 		out->why = "not an Ethernet BOOTREQUEST";
 		return;
 	}
-	/* giaddr is where the reply goes (to port 67, routed): a relay has a
-	 * unicast address, so anything else would turn us into a reflector
-	 * towards a broadcast, multicast or loopback destination. */
-	uint32_t gi = ntohl(m->giaddr);
-	if (m->giaddr && (gi >= 0xe0000000u || (gi >> 24) == 127 || (gi >> 24) == 0)) {
-		out->why = "giaddr is not a unicast address";
+	/* giaddr is where the reply goes (to port 67, routed): only a relay
+	 * agent's unicast address, never a broadcast, multicast, loopback or
+	 * one of ours (the one relay rule, dhcp_dest.c). */
+	if (m->giaddr && !dhcp_dest_relay_ok(m->giaddr, in->ifs)) {
+		out->why = "giaddr is not a relay agent address";
 		return;
 	}
 	who_of(m, &w);

@@ -4,7 +4,9 @@
  * (receiving interface, registered fixed address, Pi identity) and returns
  * a verdict: drop, a reply with its destination, or "probe this address
  * first". No sockets, no clock: the caller passes `now`, so every state is
- * reachable from unit tests. Leases live in a struct dhcp_lease_db. */
+ * reachable from unit tests. Leases live in a struct dhcp_lease_db.
+ * Must not touch sockets or the daemon: the relay rule and the reply
+ * destination come from dhcp_dest.h; the caller sends (dhcp_io.h). */
 #ifndef PINETBOOT_DHCP_SERVER_H
 #define PINETBOOT_DHCP_SERVER_H
 
@@ -12,6 +14,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "core/net.h"
 #include "dhcp/dhcp_lease.h"
 #include "dhcp/dhcp_msg.h"
 #include "dhcp/dhcp_pi.h"
@@ -58,6 +61,7 @@ struct dhcp_server_in {
 	const struct dhcp_msg *m;
 	const struct pi_ident *pi;     /* NULL for non-Pi clients */
 	uint32_t if_addr, if_mask;     /* receiving interface, network order */
+	const struct net_ifaces *ifs;  /* our interfaces, for the relay rule; NULL: none */
 	uint32_t fixed_addr;           /* client.conf address, network order, 0 = none */
 	bool boot_answer;              /* add the Pi boot answer (43/60/97) */
 	bool spaced;                   /* spaced menu for old 3B ROMs */
@@ -71,7 +75,7 @@ struct dhcp_server_out {
 	enum dhcp_verdict v;
 	uint8_t type;                  /* DHCPOFFER, DHCPACK, DHCPNAK */
 	uint32_t addr;                 /* yiaddr, or the address to probe (network order) */
-	/* destination (RFC 2131 4.1) */
+	/* destination (RFC 2131 4.1, from dhcp_dest_reply) */
 	uint32_t dst;                  /* network order */
 	bool to_server_port;           /* relay agent: server port, else client port */
 	bool broadcast;                /* dst is 255.255.255.255 on the interface */
