@@ -354,8 +354,8 @@ static void on_data_pkt(struct tftp_server *s, const uint8_t *buf, size_t len,
 				log_debug("tftp", "%s: packet for no transfer (finished or unknown)", p);
 				s->unknown_tid_log_us = now;
 			}
-			/* RFC 1350: answer a stray packet with error 5, do not
-			 * disturb anything else. */
+			/* RFC 1350 section 4: a packet from an unknown TID gets
+			 * error 5 and disturbs nothing else. */
 			queue_error(s, from, pi->local_addr, 0, TFTP_EBADID, NULL);
 		}
 		return;
@@ -449,8 +449,9 @@ static bool accept_request(struct tftp_server *s, const uint8_t *buf, size_t len
 	struct xfer *old = xfer_find(s, from);
 	if (old) {
 		/* The same client port asking again: its first packet from us
-		 * was lost. Resend by rewinding; a transfer that already made
-		 * progress is replaced by the new request. */
+		 * was lost (a Pi 4 repeats its RRQ from the same port,
+		 * protocol reference 4.1). The timer resends; a transfer that
+		 * already made progress is replaced by the new request. */
 		if (strcmp(old->name, req->filename) == 0 && tftp_xfer_at_start(&old->t))
 			return false; /* the retransmit timer resends the first packet */
 		xfer_free(s, old);
