@@ -1,5 +1,11 @@
-/* tftp_fs.c - name cleaning, per-client lookup with fallback, beneath-only
- * opens and ${placeholder} expansion for served text files. */
+/* tftp_fs.c - where a TFTP file name leads (see tftp_fs.h for the rules).
+ * Owns: name cleaning, the per-client lookup with fallback to boot/
+ * (protocol reference 3.2: the serial/MAC prefix), beneath-only opens
+ * (openat2 RESOLVE_BENEATH, regular files only), ${placeholder} expansion
+ * of served text files and its memory budget.
+ * Must not touch: sockets, transfers or packets (tftp_server.c,
+ * tftp_xfer.c, tftp_proto.c); who a client is comes from the hooks and
+ * from the Pi id rules (pi_id_normalise), never from DHCP state. */
 #include "tftp/tftp_fs.h"
 
 #include <errno.h>

@@ -2,7 +2,9 @@
  * OACK and option negotiation (RFC 2347) for blksize (RFC 2348), tsize and
  * timeout (RFC 2349) and windowsize (RFC 7440), plus netascii encoding.
  * Pure: every read goes through struct rd, every write through struct wr;
- * no I/O, no logging, no globals other than const tables. */
+ * no I/O, no logging, no globals other than const tables.
+ * Owns: packet layouts and option ranges. Must not touch: transfer state,
+ * sockets, files. */
 #include "tftp/tftp_proto.h"
 
 #include <errno.h>

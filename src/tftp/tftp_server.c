@@ -1,13 +1,18 @@
-/* tftp_server.c - TFTP transfers on the event loop.
+/* tftp_server.c - the TFTP socket shell on the event loop.
+ *
+ * Owns: the listening and shared data sockets (recvmmsg/sendmmsg batches),
+ * the table of transfers keyed by the client's (address, port), the one
+ * timer that drives every transfer's deadline, request vetting and limits,
+ * and the log lines, counters and boot events of transfers.
+ * Must not touch: a transfer's protocol state (blocks, window, ACKs,
+ * retransmission, timeouts: tftp_xfer.c), file lookup (tftp_fs.c),
+ * packet layouts (tftp_proto.c).
  *
  * Requests arrive on the listening socket; every transfer then runs on one
- * shared, unconnected data socket, keyed by the client's (address, port).
- * A client sees an ordinary new server TID (a port other than 69); sharing
- * it lets one recvmmsg/sendmmsg pair serve a whole storm of Pis. File data
- * comes block by block from a tftp_stream (a bounded per-transfer chunk,
- * netascii converted on the fly). Retransmission uses an adaptive timeout (RFC 6298 style, Karn's
- * rule) and duplicate ACKs never trigger sends (Sorcerer's Apprentice,
- * RFC 1123 4.2.3.1). */
+ * shared, unconnected data socket. A client sees an ordinary new server TID
+ * (a port other than 69, RFC 1350 section 4); sharing it lets one
+ * recvmmsg/sendmmsg pair serve a whole storm of Pis (protocol reference 4.1:
+ * transfers are keyed by client IP and port and may overlap). */
 #include "tftp/tftp_server.h"
 
 #include <arpa/inet.h>
@@ -22,40 +27,26 @@
 #include "core/events.h"
 #include "core/log.h"
 #include "tftp/tftp_proto.h"
-#include "tftp/tftp_stream.h"
+#include "tftp/tftp_xfer.h"
 
 #define BATCH 64
 #define ARENA_SIZE (512u * 1024u)
 #define HASH_SIZE 4096u
-#define CHUNK_MIN (16u * 1024u)
-#define CHUNK_MAX (1024u * 1024u)
-#define RTO_INITIAL_US 200000u
-#define RTO_MAX_US 2000000u
 #define REQ_BUF 1500u
 
+/* A transfer as the server sees it: where it goes, what to call it in
+ * logs, and the state machine that does the protocol. */
 struct xfer {
 	struct xfer *hnext;
 	struct xfer *prev, *next;
+	struct tftp_server *s;
 	struct sockaddr_in peer;
 	uint32_t local_addr;
 	int ifindex;
-	struct tftp_open src;
-	uint16_t blksize, window;
-	bool oack;
-	bool quiet;              /* expected probe: log at debug only */
-	uint64_t acked, sent;    /* absolute block numbers */
-	struct tftp_stream st;   /* the blocks of src */
-	uint64_t deadline_us, rto_us, last_progress_us, start_us;
-	uint64_t timed_block, timed_at_us;
-	bool timing;
-	int64_t srtt_us, rttvar_us;
-	uint64_t fixed_rto_us;   /* RFC 2349 timeout option, 0 = adaptive */
-	struct tftp_opts granted; /* what our OACK said, for retransmission */
-	unsigned retransmits;
 	char name[TFTP_FILENAME_MAX + 1];
 	char id[18];             /* client id when known (prefix or bound address) */
+	struct tftp_xfer t;
 };
-
 struct out_batch {
 	struct mmsghdr msgs[BATCH];
 	struct iovec iov[BATCH];
@@ -75,6 +66,7 @@ struct tftp_server {
 	struct tftp_fs fs;       /* boot/clients dirs, hooks, expanded-text budget */
 	const struct net_ifaces *ifs;
 	struct tftp_limits lim;
+	struct tftp_xfer_limits xlim; /* the part of lim transfers read */
 	struct tftp_stats stats;
 	struct xfer *hash[HASH_SIZE];
 	struct xfer *head;
@@ -215,118 +207,79 @@ static void xfer_unlink(struct tftp_server *s, struct xfer *x)
 static void xfer_free(struct tftp_server *s, struct xfer *x)
 {
 	xfer_unlink(s, x);
-	tftp_stream_free(&x->st);
-	tftp_open_release(&x->src);
+	tftp_xfer_free(&x->t);
 	free(x);
+}
+
+/* The send callback a transfer is armed with. */
+static void xfer_send(void *owner, const uint8_t *hdr, size_t hlen, const uint8_t *payload, size_t plen)
+{
+	struct xfer *x = owner;
+	queue_pkt(x->s, &x->peer, x->local_addr, x->ifindex, hdr, hlen, payload, plen);
+	x->s->stats.bytes_sent += plen;
 }
 
 static void xfer_done(struct tftp_server *s, struct xfer *x)
 {
 	char p[32], esc[300];
-	uint64_t ms = (now_us() - x->start_us) / 1000u;
+	uint64_t us = now_us() - x->t.start_us;
 	peer_str(&x->peer, p, sizeof(p));
 	log_escape(esc, sizeof(esc), x->name, strlen(x->name));
-	uint64_t size = tftp_stream_size(&x->st);
-	if (x->quiet)
-		log_debug("tftp", "%s%s%s sent %s (%llu bytes, %llu ms, %u retransmits)", p,
-			  x->id[0] ? " " : "", x->id, esc, (unsigned long long)size,
-			  (unsigned long long)ms, x->retransmits);
-	else
-		log_info("tftp", "%s%s%s sent %s (%llu bytes, %llu ms, %u retransmits)", p,
-			 x->id[0] ? " " : "", x->id, esc, (unsigned long long)size,
-			 (unsigned long long)ms, x->retransmits);
+	uint64_t size = tftp_stream_size(&x->t.st);
+	log_info("tftp", "%s%s%s sent %s (%llu bytes, %llu ms, %u retransmits)", p, x->id[0] ? " " : "",
+		 x->id, esc, (unsigned long long)size, (unsigned long long)(us / 1000u), x->t.retransmits);
 	s->stats.transfers_ok++;
-	emit(s, BEV_TFTP_DONE, x->id, x->peer.sin_addr.s_addr, x->name, size, now_us() - x->start_us,
-	     false, NULL);
+	emit(s, BEV_TFTP_DONE, x->id, x->peer.sin_addr.s_addr, x->name, size, us, false, NULL);
 	xfer_free(s, x);
 }
 
-static void xfer_arm(struct tftp_server *s, struct xfer *x);
-
-static void xfer_fail(struct tftp_server *s, struct xfer *x, uint16_t code, const char *why, bool quiet)
+/* The transfer gave up or could not read its file (the state machine
+ * already told the client when it should know). */
+static void xfer_failed(struct tftp_server *s, struct xfer *x)
 {
 	char p[32], esc[300];
+	const struct tftp_xfer *t = &x->t;
+	uint64_t us = now_us() - t->start_us;
 	peer_str(&x->peer, p, sizeof(p));
 	log_escape(esc, sizeof(esc), x->name, strlen(x->name));
-	if (quiet || x->quiet)
-		log_debug("tftp", "%s%s%s %s: %s", p, x->id[0] ? " " : "", x->id, esc, why);
+	if (t->quiet)
+		log_debug("tftp", "%s%s%s %s: %s", p, x->id[0] ? " " : "", x->id, esc, t->why);
 	else
-		log_warn("tftp", "%s%s%s %s: %s", p, x->id[0] ? " " : "", x->id, esc, why);
-	if (code != UINT16_MAX)
-		queue_error(s, &x->peer, x->local_addr, x->ifindex, code, why);
+		log_warn("tftp", "%s%s%s %s: %s", p, x->id[0] ? " " : "", x->id, esc, t->why);
 	s->stats.transfers_failed++;
-	if (!quiet && !x->quiet) {
+	if (!t->quiet) {
 		char detail[200];
-		snprintf(detail, sizeof(detail), "TFTP %.60s after %llu s on %.80s", why,
-			 (unsigned long long)((now_us() - x->start_us) / 1000000u), x->name);
-		emit(s, BEV_TFTP_FAILED, x->id, x->peer.sin_addr.s_addr, x->name, x->acked * x->blksize,
-		     now_us() - x->start_us, false, detail);
+		snprintf(detail, sizeof(detail), "TFTP %.60s after %llu s on %.80s", t->why,
+			 (unsigned long long)(us / 1000000u), x->name);
+		emit(s, BEV_TFTP_FAILED, x->id, x->peer.sin_addr.s_addr, x->name, t->acked * t->blksize, us,
+		     false, detail);
 	}
 	xfer_free(s, x);
-}
-
-/* Send blocks from..to (inclusive, absolute). Returns false if the
- * transfer had to be aborted. */
-static bool send_blocks(struct tftp_server *s, struct xfer *x, uint64_t from, uint64_t to)
-{
-	/* A netascii stream learns its last block while converting: stop there. */
-	for (uint64_t b = from; b <= to && b <= tftp_stream_nblocks(&x->st); b++) {
-		const uint8_t *payload;
-		ssize_t n = tftp_stream_block(&x->st, b, x->acked + 1, &payload);
-		if (n < 0) {
-			xfer_fail(s, x, TFTP_EUNDEF, "file changed or unreadable during transfer", false);
-			return false;
-		}
-		uint8_t hdr[4];
-		tftp_build_data_hdr(hdr, sizeof(hdr), (uint16_t)b); /* block numbers wrap at 65535 -> 0 */
-		queue_pkt(s, &x->peer, x->local_addr, x->ifindex, hdr, 4, payload, (size_t)n);
-		s->stats.bytes_sent += (uint64_t)n;
-	}
-	uint64_t last = tftp_stream_nblocks(&x->st);
-	if (to > last)
-		to = last;
-	if (to > x->sent)
-		x->sent = to;
-	return true;
-}
-
-static uint64_t window_end(const struct xfer *x)
-{
-	uint64_t end = x->acked + x->window, last = tftp_stream_nblocks(&x->st);
-	return end > last ? last : end;
-}
-
-static void send_oack(struct tftp_server *s, struct xfer *x, const struct tftp_opts *o)
-{
-	uint8_t buf[256];
-	int n = tftp_build_oack(buf, sizeof(buf), o);
-	if (n > 0)
-		queue_pkt(s, &x->peer, x->local_addr, x->ifindex, buf, (size_t)n, NULL, 0);
-}
-
-/* Retransmit or give up; returns false when x was freed. */
-static bool xfer_timeout(struct tftp_server *s, struct xfer *x, uint64_t now)
-{
-	if (now - x->last_progress_us > (uint64_t)s->lim.give_up_s * 1000000u) {
-		/* A client that never ACKs our OACK usually just wanted the size
-		 * (a probe) and went away without saying so. */
-		xfer_fail(s, x, UINT16_MAX, x->oack ? "client went away after the option ack" :
-			  "timed out, client stopped answering", x->oack);
-		return false;
-	}
-	x->retransmits++;
-	s->stats.retransmits++;
-	x->timing = false; /* Karn: no RTT sample from retransmitted blocks */
-	x->rto_us = x->rto_us * 2 > RTO_MAX_US ? RTO_MAX_US : x->rto_us * 2;
-	if (x->oack)
-		send_oack(s, x, &x->granted);
-	else if (!send_blocks(s, x, x->acked + 1, window_end(x)))
-		return false;
-	x->deadline_us = now + (x->fixed_rto_us ? x->fixed_rto_us : x->rto_us);
-	return true;
 }
 
 static void schedule_tick(struct tftp_server *s, uint64_t due_us);
+
+/* Act on the state a transition left x in: finish it, or keep its
+ * deadline on the timer. Returns false when x was freed. */
+static bool xfer_settle(struct tftp_server *s, struct xfer *x, bool arm)
+{
+	switch (x->t.state) {
+	case TFTP_XFER_DONE:
+		xfer_done(s, x);
+		return false;
+	case TFTP_XFER_OACK_SENT:
+	case TFTP_XFER_DATA_SENT:
+		if (arm)
+			schedule_tick(s, x->t.deadline_us);
+		return true;
+	case TFTP_XFER_FAILED:
+		xfer_failed(s, x);
+		return false;
+	default: /* ABORTED is handled where the ERROR is read */
+		xfer_free(s, x);
+		return false;
+	}
+}
 
 static void on_tick(struct ev_loop *loop, void *arg)
 {
@@ -337,8 +290,11 @@ static void on_tick(struct ev_loop *loop, void *arg)
 	struct xfer *x = s->head;
 	while (x) {
 		struct xfer *n = x->next; /* valid even if x is freed below */
-		if ((x->deadline_us > now || xfer_timeout(s, x, now)) && x->deadline_us < next)
-			next = x->deadline_us;
+		unsigned before = x->t.retransmits;
+		tftp_xfer_transition(&x->t, TFTP_XFER_EV_TIMEOUT, 0, now);
+		s->stats.retransmits += x->t.retransmits - before;
+		if (xfer_settle(s, x, false) && x->t.deadline_us < next)
+			next = x->t.deadline_us;
 		x = n;
 	}
 	flush_out(s);
@@ -358,88 +314,29 @@ static void schedule_tick(struct tftp_server *s, uint64_t due_us)
 	s->tick_due_us = now + ms * 1000;
 }
 
-static void xfer_arm(struct tftp_server *s, struct xfer *x)
-{
-	x->deadline_us = now_us() + (x->fixed_rto_us ? x->fixed_rto_us : x->rto_us);
-	schedule_tick(s, x->deadline_us);
-}
-
-static void rtt_sample(struct tftp_server *s, struct xfer *x, uint64_t now)
-{
-	int64_t r = (int64_t)(now - x->timed_at_us);
-	if (x->srtt_us == 0) {
-		x->srtt_us = r;
-		x->rttvar_us = r / 2;
-	} else {
-		int64_t d = x->srtt_us - r;
-		x->rttvar_us += ((d < 0 ? -d : d) - x->rttvar_us) / 4;
-		x->srtt_us += (r - x->srtt_us) / 8;
-	}
-	uint64_t rto = (uint64_t)(x->srtt_us + 4 * x->rttvar_us + 2000);
-	uint64_t min = (uint64_t)s->lim.min_rto_ms * 1000u;
-	x->rto_us = rto < min ? min : rto > RTO_MAX_US ? RTO_MAX_US : rto;
-	x->timing = false;
-}
-
-static void on_ack(struct tftp_server *s, struct xfer *x, uint16_t wire)
-{
-	uint64_t now = now_us();
-	if (x->oack) {
-		if (wire != 0)
-			return;
-		x->oack = false;
-		if (x->timing)
-			rtt_sample(s, x, now);
-	} else {
-		uint64_t abs = x->acked + (uint16_t)(wire - (uint16_t)x->acked);
-		if (abs > x->sent || abs == x->acked)
-			return; /* stale, future or duplicate: never answer it */
-		if (x->timing && abs >= x->timed_block)
-			rtt_sample(s, x, now);
-		x->acked = abs;
-		if (x->acked == tftp_stream_nblocks(&x->st)) {
-			xfer_done(s, x);
-			return;
-		}
-	}
-	x->last_progress_us = now;
-	/* RFC 7440: an ACK inside the window means the rest of it was lost;
-	 * restart the window after the acknowledged block. */
-	uint64_t from = x->acked + 1, to = window_end(x);
-	if (!x->timing) {
-		x->timing = true;
-		x->timed_block = to;
-		x->timed_at_us = now;
-	}
-	if (!send_blocks(s, x, from, to))
-		return;
-	x->deadline_us = now + (x->fixed_rto_us ? x->fixed_rto_us : x->rto_us);
-	schedule_tick(s, x->deadline_us);
-}
-
 static void on_client_error(struct tftp_server *s, struct xfer *x, const uint8_t *buf, size_t len)
 {
 	uint16_t code = 0;
 	char msg[128], esc[200], p[32], name[300];
+	const struct tftp_xfer *t = &x->t;
 	tftp_parse_error(buf, len, &code, msg, sizeof(msg));
+	tftp_xfer_transition(&x->t, TFTP_XFER_EV_ERROR, 0, now_us());
 	log_escape(esc, sizeof(esc), msg, strlen(msg));
 	log_escape(name, sizeof(name), x->name, strlen(x->name));
 	peer_str(&x->peer, p, sizeof(p));
-	/* Pi 4/5 firmware and bootcode.bin probe a file's size with tsize
-	 * and abort with "Early terminate" right after the OACK or block 1
-	 * (protocol reference 4.1): expected, so debug only. */
-	bool probe = x->oack || x->acked <= 1 || x->quiet;
-	if (probe)
-		emit(s, BEV_TFTP_PROBE, x->id, x->peer.sin_addr.s_addr, x->name, x->src.size, 0, true, esc);
+	/* quiet: a firmware size probe (protocol reference 4.1), see on_error
+	 * in tftp_xfer.c. */
+	if (t->quiet)
+		emit(s, BEV_TFTP_PROBE, x->id, x->peer.sin_addr.s_addr, x->name, t->src.size, 0, true, esc);
 	else
-		emit(s, BEV_TFTP_FAILED, x->id, x->peer.sin_addr.s_addr, x->name, x->acked * x->blksize,
-		     now_us() - x->start_us, false, "client aborted the transfer");
-	if (probe)
+		emit(s, BEV_TFTP_FAILED, x->id, x->peer.sin_addr.s_addr, x->name, t->acked * t->blksize,
+		     now_us() - t->start_us, false, "client aborted the transfer");
+	if (t->quiet)
 		log_debug("tftp", "%s%s%s %s: client ended after %llu blocks (%u: %s)", p,
-			  x->id[0] ? " " : "", x->id, name, (unsigned long long)x->acked, code, esc);
+			  x->id[0] ? " " : "", x->id, name, (unsigned long long)t->acked, code, esc);
 	else
 		log_info("tftp", "%s%s%s %s: client aborted at block %llu (%u: %s)", p,
-			 x->id[0] ? " " : "", x->id, name, (unsigned long long)x->acked, code, esc);
+			 x->id[0] ? " " : "", x->id, name, (unsigned long long)t->acked, code, esc);
 	xfer_free(s, x);
 }
 
@@ -457,16 +354,18 @@ static void on_data_pkt(struct tftp_server *s, const uint8_t *buf, size_t len,
 				log_debug("tftp", "%s: packet for no transfer (finished or unknown)", p);
 				s->unknown_tid_log_us = now;
 			}
-			/* RFC 1350: answer a stray packet with error 5, do not
-			 * disturb anything else. */
+			/* RFC 1350 section 4: a packet from an unknown TID gets
+			 * error 5 and disturbs nothing else. */
 			queue_error(s, from, pi->local_addr, 0, TFTP_EBADID, NULL);
 		}
 		return;
 	}
 	if (op == TFTP_ACK) {
 		uint16_t b;
-		if (tftp_parse_ack(buf, len, &b) == 0)
-			on_ack(s, x, b);
+		if (tftp_parse_ack(buf, len, &b) == 0) {
+			tftp_xfer_transition(&x->t, TFTP_XFER_EV_ACK, b, now_us());
+			xfer_settle(s, x, true);
+		}
 	} else if (op == TFTP_ERROR) {
 		on_client_error(s, x, buf, len);
 	}
@@ -550,9 +449,10 @@ static bool accept_request(struct tftp_server *s, const uint8_t *buf, size_t len
 	struct xfer *old = xfer_find(s, from);
 	if (old) {
 		/* The same client port asking again: its first packet from us
-		 * was lost. Resend by rewinding; a transfer that already made
-		 * progress is replaced by the new request. */
-		if (strcmp(old->name, req->filename) == 0 && (old->oack || old->acked == 0))
+		 * was lost (a Pi 4 repeats its RRQ from the same port,
+		 * protocol reference 4.1). The timer resends; a transfer that
+		 * already made progress is replaced by the new request. */
+		if (strcmp(old->name, req->filename) == 0 && tftp_xfer_at_start(&old->t))
 			return false; /* the retransmit timer resends the first packet */
 		xfer_free(s, old);
 	}
@@ -572,54 +472,6 @@ static bool accept_request(struct tftp_server *s, const uint8_t *buf, size_t len
 
 /* RFC 2347: answer only the options we accept, with our values; set up
  * the transfer's block size, window, timer and stream to match. */
-static void negotiate(struct tftp_server *s, struct xfer *x, const struct net_iface *ifc,
-		      const struct tftp_req *req, struct tftp_opts *o)
-{
-	bool netascii = req->mode == TFTP_MODE_NETASCII;
-	memset(o, 0, sizeof(*o));
-	if (req->opts.has_blksize) {
-		unsigned mtu_max = ifc->mtu > 60 ? (unsigned)ifc->mtu - 32u : 512u; /* IP 20 + UDP 8 + TFTP 4 */
-		unsigned b = req->opts.blksize;
-		if (b > s->lim.max_blksize)
-			b = s->lim.max_blksize;
-		if (b > mtu_max)
-			b = mtu_max;
-		o->has_blksize = true;
-		o->blksize = (uint16_t)b;
-		x->blksize = (uint16_t)b;
-	}
-	/* RFC 2349 defines tsize as the size of the file; a netascii stream
-	 * is longer, and its length is known only once converted. Like
-	 * tftp-hpa, netascii transfers do not acknowledge tsize. */
-	if (req->opts.has_tsize && !netascii) {
-		o->has_tsize = true;
-		o->tsize = x->src.size;
-	}
-	if (req->opts.has_timeout) {
-		o->has_timeout = true;
-		o->timeout = req->opts.timeout;
-		x->fixed_rto_us = (uint64_t)req->opts.timeout * 1000000u;
-	}
-	if (req->opts.has_windowsize) {
-		unsigned w = req->opts.windowsize;
-		if (w > s->lim.max_window)
-			w = s->lim.max_window;
-		/* A netascii stream cannot seek back: the whole window must
-		 * fit its chunk. */
-		if (netascii && w > CHUNK_MAX / x->blksize)
-			w = CHUNK_MAX / x->blksize;
-		o->has_windowsize = true;
-		o->windowsize = (uint16_t)(w ? w : 1);
-		x->window = o->windowsize;
-	}
-	size_t cap = (size_t)x->blksize * x->window;
-	if (cap < CHUNK_MIN)
-		cap = (CHUNK_MIN / x->blksize + 1) * x->blksize;
-	if (cap > CHUNK_MAX && !netascii)
-		cap = CHUNK_MAX;
-	tftp_stream_init(&x->st, &x->src, netascii, x->blksize, cap);
-}
-
 static void xfer_insert(struct tftp_server *s, struct xfer *x)
 {
 	unsigned h = hash_peer(&x->peer);
@@ -635,23 +487,6 @@ static void xfer_insert(struct tftp_server *s, struct xfer *x)
 }
 
 /* First packet of a transfer: the OACK, or block 1 when no option was granted. */
-static void xfer_start(struct tftp_server *s, struct xfer *x, const struct tftp_opts *o)
-{
-	x->timing = true;
-	x->timed_at_us = x->start_us;
-	if (o->has_blksize || o->has_tsize || o->has_timeout || o->has_windowsize) {
-		x->oack = true;
-		x->granted = *o;
-		send_oack(s, x, o);
-		x->timed_block = 0;
-	} else {
-		x->timed_block = 1;
-		if (!send_blocks(s, x, 1, window_end(x)))
-			return;
-	}
-	xfer_arm(s, x);
-}
-
 static void on_request(struct tftp_server *s, const uint8_t *buf, size_t len,
 		       const struct sockaddr_in *from, const struct net_pkt_info *pi)
 {
@@ -688,19 +523,20 @@ static void on_request(struct tftp_server *s, const uint8_t *buf, size_t len,
 		queue_error(s, from, local, pi->ifindex, TFTP_EUNDEF, "out of memory");
 		return;
 	}
+	x->s = s;
 	x->peer = *from;
 	x->local_addr = local;
 	x->ifindex = pi->ifindex;
-	x->src = src;
 	snprintf(x->name, sizeof(x->name), "%s", req.filename);
 	snprintf(x->id, sizeof(x->id), "%s", vars.id);
-	x->quiet = false; /* a file that exists and is sent is always worth a line */
-	x->blksize = TFTP_BLKSIZE_DEFAULT;
-	x->window = 1;
-	x->rto_us = RTO_INITIAL_US;
-	x->start_us = x->last_progress_us = now_us();
-	struct tftp_opts o;
-	negotiate(s, x, ifc, &req, &o);
+	struct tftp_xfer_offer offer = {
+		.netascii = req.mode == TFTP_MODE_NETASCII,
+		.mtu = ifc->mtu > 0 ? (unsigned)ifc->mtu : 0,
+		.max_blksize = s->lim.max_blksize,
+		.max_window = s->lim.max_window,
+	};
+	uint64_t now = now_us();
+	tftp_xfer_init(&x->t, &src, &req.opts, &offer, &s->xlim, xfer_send, x, now);
 	xfer_insert(s, x);
 
 	char ostr[128];
@@ -708,7 +544,8 @@ static void on_request(struct tftp_server *s, const uint8_t *buf, size_t len,
 	log_escape(esc, sizeof(esc), req.filename, strlen(req.filename));
 	log_debug("tftp", "%s%s%s RRQ %s %s%s%s", p, x->id[0] ? " " : "", x->id, esc,
 		  tftp_mode_name(req.mode), ostr[0] ? " " : "", ostr);
-	xfer_start(s, x, &o);
+	tftp_xfer_transition(&x->t, TFTP_XFER_EV_START, 0, now);
+	xfer_settle(s, x, true);
 }
 
 /* ---- sockets ---- */
@@ -793,7 +630,7 @@ struct tftp_server *tftp_server_new(struct ev_loop *loop, int listen_fd, int dat
 	s->fs.boot_fd = boot_fd;
 	s->fs.clients_fd = clients_fd;
 	s->ifs = ifs;
-	s->lim = *lim;
+	tftp_server_set_limits(s, lim);
 	if (hooks)
 		s->fs.hooks = *hooks;
 	s->out.arena = malloc(ARENA_SIZE);
@@ -817,6 +654,8 @@ fail:
 void tftp_server_set_limits(struct tftp_server *s, const struct tftp_limits *lim)
 {
 	s->lim = *lim;
+	s->xlim.min_rto_ms = lim->min_rto_ms;
+	s->xlim.give_up_s = lim->give_up_s;
 }
 
 const struct tftp_stats *tftp_server_stats(const struct tftp_server *s)

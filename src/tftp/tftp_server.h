@@ -1,7 +1,8 @@
 /* tftp_server.h - the TFTP server: requests on the listening port, every
  * transfer's DATA/ACK traffic on one shared data socket (one server TID
  * for all transfers, a distinct client port per transfer), batched with
- * recvmmsg/sendmmsg, driven by the event loop. Read-only. */
+ * recvmmsg/sendmmsg, driven by the event loop. Read-only. The protocol of
+ * one transfer is tftp_xfer.h; this is its socket shell. */
 #ifndef PINETBOOT_TFTP_SERVER_H
 #define PINETBOOT_TFTP_SERVER_H
 

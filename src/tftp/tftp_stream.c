@@ -1,5 +1,8 @@
 /* tftp_stream.c - block payloads for a transfer: octet by pread or from an
- * expanded blob, netascii converted on the fly into a bounded chunk. */
+ * expanded blob, netascii converted on the fly into a bounded chunk.
+ * Owns: the chunk and the netascii converter state of one transfer.
+ * Must not touch: block numbers on the wire, ACKs or timers (tftp_xfer.c),
+ * opening files (tftp_fs.c). */
 #include "tftp/tftp_stream.h"
 
 #include <errno.h>
