@@ -2,7 +2,9 @@
  * MKDIR, SYMLINK, MKNOD, REMOVE, RMDIR, RENAME, LINK (RFC 1813 §3.3.3,
  * 3.3.8-17). Every name is one component used relative to a directory fd,
  * never a path string; "." and ".." are only meaningful to LOOKUP, where
- * ".." of the export root is the export root (a client cannot climb out). */
+ * ".." of the export root is the export root (a client cannot climb out).
+ * Must not touch sockets, connections or the access rule (checked before
+ * the call gets here, nfs_exports.c). */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>

@@ -2,7 +2,8 @@
  * §3.3.5-7, §3.3.21). READ data goes straight from pread into the reply
  * buffer. WRITE honours stable_how: DATA_SYNC and FILE_SYNC data reach the
  * disk (fdatasync/fsync) before the reply; UNSTABLE data is flushed by
- * COMMIT, and the server-start verifier tells clients when to resend. */
+ * COMMIT, and the server-start verifier tells clients when to resend.
+ * Must not touch sockets, connections or the access rule. */
 #include <errno.h>
 #include <fcntl.h>
 #include <string.h>

@@ -244,8 +244,8 @@ void nfs_dispatch_call(struct nfs_dispatch *d, const struct nfs_origin *o, uint6
 	struct rpc_call call;
 	int r = rpc_parse_call(msg, len, &call);
 	if (r == -EBADMSG) {
-		/* Not even a call header: dropped without a word (RFC 5531
-		 * gives no reply that could carry the error). */
+		/* Not even a call header (RFC 5531 §9: xid, CALL, rpcvers,
+		 * prog, vers, proc, cred, verf): nothing to answer, dropped. */
 		d->stats->garbage++;
 		free(msg);
 		return;
