@@ -1,8 +1,9 @@
-/* nfs_hooks.h - what the NFS server asks of the daemon: the access rule
- * (who may use which Pi's exports), the ids an address may list, and the
- * admin test. Owns only this struct; the rule itself lives in the daemon
- * (and pi/), never here. Included by nfs_server.h (the daemon's view) and
- * nfs_exports.h (the one place in nfs/ that calls the hooks). */
+/* nfs_hooks.h - what the NFS server and the daemon share: the hooks the
+ * server asks the daemon through (the access rule: who may use which Pi's
+ * exports; the ids an address may list; the admin test) and the counters
+ * it reports back. Owns only these two structs; the rule itself lives in
+ * the daemon (and pi/), never here. Included by nfs_server.h (the daemon's
+ * view) and nfs_exports.h (the one place in nfs/ that calls the hooks). */
 #ifndef PINETBOOT_NFS_NFS_HOOKS_H
 #define PINETBOOT_NFS_NFS_HOOKS_H
 
