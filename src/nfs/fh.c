@@ -3,7 +3,9 @@
  * Layout (big-endian, 26 + n bytes, at most 64):
  *   version(1) export-id(7) kernel-type(1) n(1) kernel-handle(n) tag(16)
  * The tag is crypto_auth over everything before it. The export id is
- * inside the authenticated part, so a handle cannot be re-labelled. */
+ * inside the authenticated part, so a handle cannot be re-labelled.
+ * Pure apart from the key file: must not open exports or cache fds
+ * (nfs3_attr.c, fh_cache.c do). */
 #include "nfs/fh.h"
 
 #include <errno.h>

@@ -3,7 +3,8 @@
  * an HMAC (libsodium crypto_auth, HMAC-SHA512-256, truncated to 128 bits
  * as RFC 2104 §5 allows) under a per-installation key in DATA/handle.key.
  * Handles survive restarts (same key, same kernel handle) and cannot be
- * forged or moved to another client's export without the key. */
+ * forged or moved to another client's export without the key.
+ * Owns the envelope format only; must not know about exports or sockets. */
 #ifndef PINETBOOT_NFS_FH_H
 #define PINETBOOT_NFS_FH_H
 

@@ -4,7 +4,9 @@
  * The slot is chosen by the handle's HMAC tag (its last bytes), which is
  * uniformly distributed, so no hashing is needed. A colliding insert
  * replaces the old entry. Callers always get their own dup(), so eviction
- * can never close a descriptor somebody is using. */
+ * can never close a descriptor somebody is using.
+ * Must not decide access or decode handles: it trusts its callers to
+ * insert only handles they verified. */
 #include "nfs/fh_cache.h"
 
 #include <fcntl.h>

@@ -3,7 +3,8 @@
  * skips the HMAC, open_by_handle_at and the containment walk (all three
  * were done when the entry was added, and the key is the whole
  * authenticated envelope). Entries pin inodes in memory, which is what lets
- * the event loop answer GETATTR/ACCESS/LOOKUP for them without disk I/O. */
+ * the event loop answer GETATTR/ACCESS/LOOKUP for them without disk I/O.
+ * Owns descriptors only; must not know about RPC, access or sockets. */
 #ifndef PINETBOOT_NFS_FH_CACHE_H
 #define PINETBOOT_NFS_FH_CACHE_H
 

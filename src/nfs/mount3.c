@@ -1,9 +1,11 @@
 /* mount3.c - the MOUNT protocol v3 (RFC 1813 Appendix I), answered on the
- * event loop: NULL, MNT, DUMP, UMNT, UMNTALL, EXPORT. Export paths are
- * "/clients/<id>" (the Pi's root) and "/boot/<id>" (its boot dir); MNT
- * applies the daemon's access rule and hands out the authenticated root
- * handle. EXPORT lists only what the asking address may mount; DUMP only
- * the caller's own mounts unless it is an admin address. */
+ * event loop: NULL, MNT, DUMP, UMNT, UMNTALL, EXPORT, and the mount list
+ * DUMP reports. Export paths are "/clients/<id>" (the Pi's root) and
+ * "/boot/<id>" (its boot dir); MNT applies the access rule through the
+ * export table (nfs_exports.h) and hands out the authenticated root handle.
+ * EXPORT lists only what the asking address may mount; DUMP only the
+ * caller's own mounts unless it is an admin address. Must not touch
+ * sockets or call back into the server (everything comes in mount3_env). */
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/openat2.h>
@@ -15,7 +17,9 @@
 #include "core/events.h"
 #include "core/log.h"
 #include "core/net.h"
+#include "nfs/mount3.h"
 #include "nfs/nfs3.h"
+#include "nfs/nfs_exports.h"
 #include "nfs/xdr.h"
 
 enum {
@@ -78,22 +82,22 @@ int mount3_decode_path(const uint8_t *p, size_t len, char path[MNTPATHLEN + 1])
 	return 0;
 }
 
-static uint32_t do_mnt(struct nfs_server *s, const char *path, uint32_t addr, struct nfs_fh *fh)
+static uint32_t do_mnt(const struct mount3_env *env, const char *path, uint32_t addr, struct nfs_fh *fh)
 {
 	char id[18];
 	int kind;
 	const char *rest;
 	if (mount3_parse_path(path, id, &kind, &rest) < 0)
 		return MNT3ERR_NOENT;
-	int r = nfs_server_check(s, id, addr, path);
+	int r = nfs_exports_check(env->x, id, addr, path, env->now);
 	if (r == 0)
 		return MNT3ERR_NOENT;
 	if (r < 0)
 		return MNT3ERR_ACCES;
-	struct nfs_export *ex = nfs_server_export(s, id, kind, true);
+	struct nfs_export *ex = nfs_exports_get(env->x, id, kind, true);
 	if (!ex)
 		return MNT3ERR_NOENT;
-	struct nfs3_ctx c = { .ex = ex, .key = nfs_server_key(s) };
+	struct nfs3_ctx c = { .ex = ex, .key = env->x->key };
 	int fd = ex->root_fd;
 	if (*rest) {
 		/* A directory beneath the export: resolved as if the export
@@ -109,10 +113,10 @@ static uint32_t do_mnt(struct nfs_server *s, const char *path, uint32_t addr, st
 	return st;
 }
 
-static void put_export_list(struct nfs_server *s, uint32_t addr, struct wr *w)
+static void put_export_list(const struct mount3_env *env, uint32_t addr, struct wr *w)
 {
 	char ids[64][18];
-	size_t n = nfs_server_ids(s, addr, ids, 64);
+	size_t n = nfs_exports_ids(env->x, addr, ids, 64);
 	for (size_t i = 0; i < n; i++) {
 		for (size_t k = 0; k < sizeof(export_kinds) / sizeof(export_kinds[0]); k++) {
 			char p[64];
@@ -125,9 +129,75 @@ static void put_export_list(struct nfs_server *s, uint32_t addr, struct wr *w)
 	xdr_put_u32(w, 0);
 }
 
-bool mount3_handle(struct nfs_server *s, const struct rpc_call *call, uint32_t addr, struct wr *w)
+/* Remember (add) or forget a mount of path by addr; path NULL forgets
+ * all of addr's (UMNTALL). */
+static void mounts_note(struct mount3_table *t, uint32_t addr, const char *path, bool add)
 {
-	bool authorised = false;
+	for (size_t i = 0; i < t->n;) {
+		if (t->e[i].addr == addr && (!path || !strcmp(t->e[i].path, path)))
+			t->e[i] = t->e[--t->n];
+		else
+			i++;
+	}
+	if (add && path && t->n < MOUNT3_TABLE_MAX) {
+		t->e[t->n].addr = addr;
+		snprintf(t->e[t->n].path, sizeof(t->e[0].path), "%s", path);
+		t->n++;
+	}
+}
+
+static bool handle_mnt(const struct mount3_env *env, const struct rpc_call *call, uint32_t addr,
+		       const char *path, struct wr *w)
+{
+	if (call->vers != 3) {
+		/* v1/v2 MNT returns a 32-byte handle we cannot make. */
+		rpc_put_prog_mismatch(w, call->xid, 3, 3);
+		return false;
+	}
+	struct nfs_fh fh;
+	uint32_t st = do_mnt(env, path, addr, &fh);
+	char a[16], esc[80];
+	rpc_put_accepted(w, call->xid, RPC_SUCCESS);
+	xdr_put_u32(w, st);
+	log_escape(esc, sizeof(esc), path, strlen(path));
+	if (st != MNT3_OK) {
+		log_info("nfs", "mount of %s by %s refused: %s", esc, net_ntoa(addr, a),
+			 st == MNT3ERR_ACCES ? "access denied" : "no such export");
+		return false;
+	}
+	xdr_put_opaque(w, fh.data, fh.len);
+	xdr_put_u32(w, 1);
+	xdr_put_u32(w, AUTH_SYS);
+	char id[18];
+	int kind;
+	const char *rest;
+	mount3_parse_path(path, id, &kind, &rest);
+	log_info("nfs", "%s: %s mounted %s", id, net_ntoa(addr, a), esc);
+	nfs_exports_emit(env->x, BEV_NFS_MOUNT, id, addr, path, "");
+	mounts_note(env->mounts, addr, path, true);
+	return true;
+}
+
+/* Who mounted what tells an attacker which Pi is at which address (issue
+ * 9): an admin address sees every entry, any other caller only its own. */
+static void handle_dump(const struct mount3_env *env, const struct rpc_call *call, uint32_t addr, struct wr *w)
+{
+	bool admin = nfs_exports_is_admin(env->x, addr);
+	const struct mount3_table *t = env->mounts;
+	rpc_put_accepted(w, call->xid, RPC_SUCCESS);
+	for (size_t i = 0; i < t->n; i++) {
+		char a[16];
+		if (!admin && (t->e[i].addr != addr || addr == 0))
+			continue;
+		xdr_put_u32(w, 1);
+		xdr_put_string(w, net_ntoa(t->e[i].addr, a));
+		xdr_put_string(w, t->e[i].path);
+	}
+	xdr_put_u32(w, 0);
+}
+
+bool mount3_handle(const struct mount3_env *env, const struct rpc_call *call, uint32_t addr, struct wr *w)
+{
 	char path[MNTPATHLEN + 1];
 	if (call->vers < 1 || call->vers > 3) {
 		rpc_put_prog_mismatch(w, call->xid, 1, 3);
@@ -143,70 +213,26 @@ bool mount3_handle(struct nfs_server *s, const struct rpc_call *call, uint32_t a
 	case MOUNTPROC3_NULL:
 		rpc_put_accepted(w, call->xid, RPC_SUCCESS);
 		break;
-	case MOUNTPROC3_MNT: {
-		if (call->vers != 3) {
-			/* v1/v2 MNT returns a 32-byte handle we cannot make. */
-			rpc_put_prog_mismatch(w, call->xid, 3, 3);
-			return false;
-		}
-		struct nfs_fh fh;
-		uint32_t st = do_mnt(s, path, addr, &fh);
-		char a[16], esc[80];
-		rpc_put_accepted(w, call->xid, RPC_SUCCESS);
-		xdr_put_u32(w, st);
-		log_escape(esc, sizeof(esc), path, strlen(path));
-		if (st == MNT3_OK) {
-			xdr_put_opaque(w, fh.data, fh.len);
-			xdr_put_u32(w, 1);
-			xdr_put_u32(w, AUTH_SYS);
-			char id[18];
-			int kind;
-			const char *rest;
-			mount3_parse_path(path, id, &kind, &rest);
-			log_info("nfs", "%s: %s mounted %s", id, net_ntoa(addr, a), esc);
-			nfs_server_emit(s, BEV_NFS_MOUNT, id, addr, path, "");
-			nfs_server_mount_note(s, addr, path, true);
-			authorised = true;
-		} else {
-			log_info("nfs", "mount of %s by %s refused: %s", esc, net_ntoa(addr, a),
-				 st == MNT3ERR_ACCES ? "access denied" : "no such export");
-		}
+	case MOUNTPROC3_MNT:
+		return handle_mnt(env, call, addr, path, w);
+	case MOUNTPROC3_DUMP:
+		handle_dump(env, call, addr, w);
 		break;
-	}
-	case MOUNTPROC3_DUMP: {
-		/* Who mounted what tells an attacker which Pi is at which
-		 * address (issue 9): an admin address sees every entry, any
-		 * other caller only its own. */
-		bool admin = nfs_server_is_admin(s, addr);
-		rpc_put_accepted(w, call->xid, RPC_SUCCESS);
-		uint32_t maddr;
-		const char *mp;
-		for (size_t i = 0; nfs_server_mount_list(s, i, &maddr, &mp); i++) {
-			char a[16];
-			if (!admin && (maddr != addr || addr == 0))
-				continue;
-			xdr_put_u32(w, 1);
-			xdr_put_string(w, net_ntoa(maddr, a));
-			xdr_put_string(w, mp);
-		}
-		xdr_put_u32(w, 0);
-		break;
-	}
 	case MOUNTPROC3_UMNT:
-		nfs_server_mount_note(s, addr, path, false);
+		mounts_note(env->mounts, addr, path, false);
 		rpc_put_accepted(w, call->xid, RPC_SUCCESS);
 		break;
 	case MOUNTPROC3_UMNTALL:
-		nfs_server_mount_note(s, addr, NULL, false);
+		mounts_note(env->mounts, addr, NULL, false);
 		rpc_put_accepted(w, call->xid, RPC_SUCCESS);
 		break;
 	case MOUNTPROC3_EXPORT:
 		rpc_put_accepted(w, call->xid, RPC_SUCCESS);
-		put_export_list(s, addr, w);
+		put_export_list(env, addr, w);
 		break;
 	default:
 		rpc_put_accepted(w, call->xid, RPC_PROC_UNAVAIL);
 		break;
 	}
-	return authorised;
+	return false;
 }

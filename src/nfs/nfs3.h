@@ -2,7 +2,9 @@
  * (RFC 1813 Appendix I) implementation: protocol constants, the decoded
  * argument struct every procedure shares, the export table entry, and the
  * per-request context a worker thread runs a procedure in. Tests and the
- * fuzzer include this; the daemon includes only nfs_server.h. */
+ * fuzzer include this; the daemon includes only nfs_server.h. MOUNT and
+ * the portmapper have their own headers (mount3.h, portmap.h); sockets,
+ * threads and the access rule never appear here. */
 #ifndef PINETBOOT_NFS_NFS3_H
 #define PINETBOOT_NFS_NFS3_H
 
@@ -198,49 +200,5 @@ int nfs3_read(struct nfs3_ctx *c, const struct nfs3_args *a, struct wr *w);
 int nfs3_write(struct nfs3_ctx *c, const struct nfs3_args *a, struct wr *w);
 int nfs3_commit(struct nfs3_ctx *c, const struct nfs3_args *a, struct wr *w);
 int nfs3_readlink(struct nfs3_ctx *c, const struct nfs3_args *a, struct wr *w);
-
-/* MOUNT v3 and portmapper, answered on the event loop (mount3.c,
- * portmap.c). Their callbacks come from nfs_server.c. */
-struct nfs_server;
-#define MNTPATHLEN 1024
-/* MNT/UMNT arguments (dirpath, RFC 1813 Appendix I): 0, or -EBADMSG for
- * a truncated, over-long or NUL-holding path. Pure, for the fuzzer. */
-int mount3_decode_path(const uint8_t *p, size_t len, char path[MNTPATHLEN + 1]);
-/* "/clients/<id>" or "/boot/<id>", optionally with a directory beneath
- * ("/clients/<id>/home"); *rest is that remainder without its leading
- * '/' ("" for the export itself), pointing into p. 0 or -ENOENT. */
-int mount3_parse_path(const char *p, char id[18], int *kind, const char **rest);
-/* true when the call was an MNT the access rule allowed. */
-bool mount3_handle(struct nfs_server *s, const struct rpc_call *call, uint32_t addr, struct wr *w);
-void portmap_handle(struct nfs_server *s, const struct rpc_call *call, struct wr *w);
-/* PMAPPROC_GETPORT/SET/UNSET argument (struct mapping, RFC 1833 §3).
- * 0 or -EBADMSG. */
-struct pmap_mapping {
-	uint32_t prog, vers, prot, port;
-};
-int portmap_decode_mapping(const uint8_t *p, size_t len, struct pmap_mapping *m);
-/* A system rpcbind owns port 111: (un)register our programs with it.
- * Returns set (whether there is something to unregister later). */
-bool portmap_register(unsigned nfs_port, bool set);
-
-/* What mount3.c and portmap.c need from the server (nfs_server.c). */
-/* The export of id/kind, its root opened on first use; NULL when the
- * directory does not exist. refresh re-opens the root (MNT does, so a
- * re-provisioned root is picked up) and re-arms BEV_NFS_INIT_READ. */
-struct nfs_export *nfs_server_export(struct nfs_server *s, const char *id, int kind, bool refresh);
-/* The access rule (hooks): 1 allowed, 0 unknown client, -1 refused; a
- * refusal is logged and emitted as BEV_NFS_DENIED. */
-int nfs_server_check(struct nfs_server *s, const char *id, uint32_t addr, const char *what);
-const uint8_t *nfs_server_key(const struct nfs_server *s);
-uint16_t nfs_server_port(const struct nfs_server *s);
-uint16_t nfs_server_pmap_port(const struct nfs_server *s);
-size_t nfs_server_ids(struct nfs_server *s, uint32_t addr, char (*ids)[18], size_t max);
-/* Is addr in admin-networks (hook; false without one)? */
-bool nfs_server_is_admin(struct nfs_server *s, uint32_t addr);
-void nfs_server_emit(struct nfs_server *s, int type, const char *id, uint32_t addr, const char *file,
-		     const char *detail);
-/* Mount list for MOUNT DUMP (bounded, loop thread only). */
-void nfs_server_mount_note(struct nfs_server *s, uint32_t addr, const char *path, bool add);
-size_t nfs_server_mount_list(struct nfs_server *s, size_t i, uint32_t *addr, const char **path);
 
 #endif

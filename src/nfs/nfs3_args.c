@@ -1,7 +1,9 @@
 /* nfs3_args.c - argument decoders for the 22 NFSv3 procedures (RFC 1813
  * §3.3). One table maps each procedure to the shape of its arguments;
  * decoding is bounded (handles <= 64 bytes, names <= 255, paths <= 4096,
- * WRITE data <= 1 MiB and must be present in full) and never allocates. */
+ * WRITE data <= 1 MiB and must be present in full) and never allocates.
+ * Pure (bytes in, struct out): must not touch files, sockets or logs.
+ * Decoded once per call by nfs_dispatch.c into the call's job. */
 #include <errno.h>
 #include <string.h>
 

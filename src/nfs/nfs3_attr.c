@@ -1,7 +1,9 @@
 /* nfs3_attr.c - shared procedure helpers (handle open/make with the export
  * containment check, per-thread credentials, fattr3/wcc encoders) and the
  * attribute procedures GETATTR, SETATTR, ACCESS, FSSTAT, FSINFO, PATHCONF
- * (RFC 1813 §3.3.1-4, §3.3.18-20). Runs on worker threads only. */
+ * (RFC 1813 §3.3.1-4, §3.3.18-20).
+ * Runs on worker threads, and on the loop with nonblock set (the inline
+ * path); must not touch sockets, connections or the access rule. */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>

@@ -2,7 +2,9 @@
  * MKDIR, SYMLINK, MKNOD, REMOVE, RMDIR, RENAME, LINK (RFC 1813 §3.3.3,
  * 3.3.8-17). Every name is one component used relative to a directory fd,
  * never a path string; "." and ".." are only meaningful to LOOKUP, where
- * ".." of the export root is the export root (a client cannot climb out). */
+ * ".." of the export root is the export root (a client cannot climb out).
+ * Must not touch sockets, connections or the access rule (checked before
+ * the call gets here, nfs_exports.c). */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -81,15 +83,16 @@ static void dir_verf(const struct stat *st, uint8_t v[8])
 		v[i] = (uint8_t)(x >> (56 - 8 * i));
 }
 
-static int readdir_common(struct nfs3_ctx *c, const struct nfs3_args *a, struct wr *w, bool plus)
+/* Open the directory of a READDIR(PLUS) for reading at the cookie: the
+ * status, with *ret_dfd (the handle's fd) and *ret_rfd (for getdents). */
+static uint32_t readdir_open(struct nfs3_ctx *c, const struct nfs3_args *a, uint8_t verf[8], int *ret_dfd,
+			     int *ret_rfd)
 {
-	int dfd, rfd = -1;
-	struct stat dst;
-	uint8_t verf[8];
 	static const uint8_t zero[8];
-	size_t start = w->off;
-	uint32_t s = nfs3_fh_open(c, &a->fh, &dfd);
-	if (s == NFS3_OK && nfs3_stat(dfd, &dst) < 0)
+	struct stat dst;
+	*ret_rfd = -1;
+	uint32_t s = nfs3_fh_open(c, &a->fh, ret_dfd);
+	if (s == NFS3_OK && nfs3_stat(*ret_dfd, &dst) < 0)
 		s = nfs3_errno(errno);
 	if (s == NFS3_OK && !S_ISDIR(dst.st_mode))
 		s = NFS3ERR_NOTDIR;
@@ -100,87 +103,116 @@ static int readdir_common(struct nfs3_ctx *c, const struct nfs3_args *a, struct 
 	}
 	if (s == NFS3_OK) {
 		nfs3_become_user(c);
-		rfd = nfs3_reopen(dfd, O_RDONLY | O_DIRECTORY);
+		int rfd = nfs3_reopen(*ret_dfd, O_RDONLY | O_DIRECTORY);
 		if (rfd < 0)
 			s = nfs3_errno(-rfd);
 		else if (a->cookie && lseek(rfd, (off_t)a->cookie, SEEK_SET) < 0)
 			s = NFS3ERR_BAD_COOKIE;
+		*ret_rfd = rfd;
 	}
-	xdr_put_u32(w, s);
-	nfs3_put_post_op(w, dfd);
-	if (s != NFS3_OK)
-		goto out;
-	xdr_put_fixed(w, verf, 8);
+	return s;
+}
 
-	/* Reply budget: maxcount bytes for the whole reply body (§3.3.17),
-	 * minus the 8 bytes of the list terminator and eof flag. */
-	size_t limit = start + (a->maxcount < w->cap - start ? a->maxcount : w->cap - start);
-	limit = limit > 8 ? limit - 8 : 0;
-	size_t dirbytes = 0, n = 0;
-	bool eof = false, full = false;
+/* One listing in progress: the reply budget and what has gone in. */
+struct dir_list {
+	struct nfs3_ctx *c;
+	const struct nfs3_args *a;
+	struct wr *w;
+	int rfd;
+	bool plus;
+	size_t limit, dirbytes, n;
+};
+
+/* Encode entry d (entry3 / entryplus3, §3.3.16-17); false when it does not
+ * fit the budget (the listing stops there, the client asks again). */
+static bool dir_put_entry(struct dir_list *l, const struct dirent64 *d)
+{
+	struct wr *w = l->w;
+	size_t nl = strlen(d->d_name);
+	size_t esz = 4 + 8 + 4 + nl + xdr_pad(nl) + 8;
+	bool dot = !strcmp(d->d_name, ".") || !strcmp(d->d_name, "..");
+	struct stat st;
+	struct nfs_fh fh;
+	bool have_st = false, have_fh = false;
+	/* Stop before the per-entry syscalls of READDIRPLUS when not even the
+	 * entry's smallest encoding fits. */
+	if (w->off + esz + (l->plus ? 8 : 0) > l->limit || (l->plus && l->dirbytes + esz > l->a->dircount && l->n > 0))
+		return false;
+	if (l->plus && !dot) {
+		have_st = fstatat(l->rfd, d->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0;
+		have_fh = nfs3_fh_make_at(l->c, l->rfd, d->d_name, &fh) == NFS3_OK;
+	}
+	size_t psz = l->plus ? 4 + (have_st ? 84 : 0) + 4 + (have_fh ? 4 + fh.len + xdr_pad(fh.len) : 0) : 0;
+	if (w->off + esz + psz > l->limit)
+		return false;
+	xdr_put_u32(w, 1);
+	xdr_put_u64(w, d->d_ino);
+	xdr_put_opaque(w, d->d_name, (uint32_t)nl);
+	xdr_put_u64(w, (uint64_t)d->d_off);
+	if (l->plus) {
+		nfs3_put_post_op_st(w, &st, have_st);
+		xdr_put_u32(w, have_fh);
+		if (have_fh)
+			xdr_put_opaque(w, fh.data, fh.len);
+	}
+	l->dirbytes += esz;
+	l->n++;
+	return true;
+}
+
+/* Entries until the budget or the directory ends: NFS3_OK or the status
+ * of a failed getdents; *eof when the directory ended. */
+static uint32_t dir_put_entries(struct dir_list *l, bool *eof)
+{
 	char buf[16384];
-	while (!full) {
-		long got = getdents64(rfd, buf, sizeof(buf));
-		if (got < 0) {
-			s = nfs3_errno(errno);
-			break;
-		}
+	*eof = false;
+	for (;;) {
+		long got = getdents64(l->rfd, buf, sizeof(buf));
+		if (got < 0)
+			return nfs3_errno(errno);
 		if (got == 0) {
-			eof = true;
-			break;
+			*eof = true;
+			return NFS3_OK;
 		}
 		for (long off = 0; off < got;) {
-			struct dirent64 *d = (struct dirent64 *)(void *)(buf + off);
+			const struct dirent64 *d = (const struct dirent64 *)(const void *)(buf + off);
 			off += d->d_reclen;
-			size_t nl = strlen(d->d_name);
-			size_t esz = 4 + 8 + 4 + nl + xdr_pad(nl) + 8;
-			bool dot = !strcmp(d->d_name, ".") || !strcmp(d->d_name, "..");
-			struct stat st;
-			struct nfs_fh fh;
-			bool have_st = false, have_fh = false;
-			/* Stop before the per-entry syscalls of READDIRPLUS when
-			 * not even the entry's smallest encoding fits. */
-			if (w->off + esz + (plus ? 8 : 0) > limit || (plus && dirbytes + esz > a->dircount && n > 0)) {
-				full = true;
-				break;
-			}
-			if (plus && !dot) {
-				have_st = fstatat(rfd, d->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0;
-				have_fh = nfs3_fh_make_at(c, rfd, d->d_name, &fh) == NFS3_OK;
-			}
-			size_t psz = plus ? 4 + (have_st ? 84 : 0) + 4 + (have_fh ? 4 + fh.len + xdr_pad(fh.len) : 0) : 0;
-			if (w->off + esz + psz > limit) {
-				full = true;
-				break;
-			}
-			xdr_put_u32(w, 1);
-			xdr_put_u64(w, d->d_ino);
-			xdr_put_opaque(w, d->d_name, (uint32_t)nl);
-			xdr_put_u64(w, (uint64_t)d->d_off);
-			if (plus) {
-				nfs3_put_post_op_st(w, &st, have_st);
-				xdr_put_u32(w, have_fh);
-				if (have_fh)
-					xdr_put_opaque(w, fh.data, fh.len);
-			}
-			dirbytes += esz;
-			n++;
+			if (!dir_put_entry(l, d))
+				return NFS3_OK;
 		}
 	}
-	if (s == NFS3_OK && n == 0 && !eof) {
+}
+
+static int readdir_common(struct nfs3_ctx *c, const struct nfs3_args *a, struct wr *w, bool plus)
+{
+	int dfd, rfd;
+	uint8_t verf[8];
+	size_t start = w->off;
+	uint32_t s = readdir_open(c, a, verf, &dfd, &rfd);
+	xdr_put_u32(w, s);
+	nfs3_put_post_op(w, dfd);
+	if (s == NFS3_OK) {
+		xdr_put_fixed(w, verf, 8);
+		/* Reply budget: maxcount bytes for the whole reply body
+		 * (§3.3.17), minus the 8 bytes of the list terminator and eof
+		 * flag. */
+		size_t limit = start + (a->maxcount < w->cap - start ? a->maxcount : w->cap - start);
+		struct dir_list l = { .c = c, .a = a, .w = w, .rfd = rfd, .plus = plus,
+				      .limit = limit > 8 ? limit - 8 : 0 };
+		bool eof;
+		s = dir_put_entries(&l, &eof);
 		/* Not even one entry fits in the client's buffer (§3.3.16). */
-		w->off = start;
-		xdr_put_u32(w, NFS3ERR_TOOSMALL);
-		nfs3_put_post_op(w, dfd);
-	} else if (s != NFS3_OK) {
-		w->off = start;
-		xdr_put_u32(w, s);
-		nfs3_put_post_op(w, dfd);
-	} else {
-		xdr_put_u32(w, 0);
-		xdr_put_u32(w, eof);
+		if (s == NFS3_OK && l.n == 0 && !eof)
+			s = NFS3ERR_TOOSMALL;
+		if (s != NFS3_OK) {
+			w->off = start;
+			xdr_put_u32(w, s);
+			nfs3_put_post_op(w, dfd);
+		} else {
+			xdr_put_u32(w, 0);
+			xdr_put_u32(w, eof);
+		}
 	}
-out:
 	close_fd(rfd);
 	close_fd(dfd);
 	return 0;

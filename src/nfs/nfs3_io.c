@@ -2,7 +2,8 @@
  * §3.3.5-7, §3.3.21). READ data goes straight from pread into the reply
  * buffer. WRITE honours stable_how: DATA_SYNC and FILE_SYNC data reach the
  * disk (fdatasync/fsync) before the reply; UNSTABLE data is flushed by
- * COMMIT, and the server-start verifier tells clients when to resend. */
+ * COMMIT, and the server-start verifier tells clients when to resend.
+ * Must not touch sockets, connections or the access rule. */
 #include <errno.h>
 #include <fcntl.h>
 #include <string.h>
@@ -67,31 +68,74 @@ static void note_init_read(struct nfs3_ctx *c, const struct stat *st)
 	}
 }
 
-int nfs3_read(struct nfs3_ctx *c, const struct nfs3_args *a, struct wr *w)
+/* The handle of a READ opened for reading: status, the O_PATH fd and its
+ * attributes, and the I/O fd (cached, or opened; on the loop a miss means
+ * a worker must do it). */
+static uint32_t read_open(struct nfs3_ctx *c, const struct nfs_fh *fh, int *fd, struct stat *st, bool *st_ok,
+			  int *ret_rfd)
 {
-	int fd, rfd = -1;
-	struct stat st;
-	bool st_ok;
-	size_t start = w->off;
-	uint32_t s = open_regular(c, &a->fh, &fd, &st, &st_ok);
+	*ret_rfd = -1;
+	uint32_t s = open_regular(c, fh, fd, st, st_ok);
 	/* Permission from the mode bits, as knfsd does: reading a file the
 	 * caller may only execute is allowed, because the client reads
 	 * executables to run them (NFSD_MAY_READ_IF_EXEC). */
-	if (s == NFS3_OK && !nfs3_access_bits(&c->cred, &st, ACCESS3_READ | ACCESS3_EXECUTE))
+	if (s == NFS3_OK && !nfs3_access_bits(&c->cred, st, ACCESS3_READ | ACCESS3_EXECUTE))
 		s = NFS3ERR_ACCES;
-	if (s == NFS3_OK) {
-		rfd = fh_cache_get_io(c->cache, c->ex, a->fh.data, a->fh.len, true);
+	if (s != NFS3_OK)
+		return s;
+	int rfd = fh_cache_get_io(c->cache, c->ex, fh->data, fh->len, true);
+	if (rfd < 0)
+		rfd = fh_cache_get_io(c->cache, c->ex, fh->data, fh->len, false);
+	if (rfd < 0 && c->nonblock) {
+		c->would_block = true;
+		return NFS3ERR_JUKEBOX;
+	}
+	if (rfd < 0) {
+		rfd = open_io(c, *fd, fh, false);
 		if (rfd < 0)
-			rfd = fh_cache_get_io(c->cache, c->ex, a->fh.data, a->fh.len, false);
-		if (rfd < 0 && c->nonblock) {
+			return nfs3_errno(-rfd);
+	}
+	*ret_rfd = rfd;
+	return NFS3_OK;
+}
+
+/* Read count bytes at offset into dst; *got says how many came. On the
+ * loop only from the page cache (RWF_NOWAIT): anything else is JUKEBOX
+ * with would_block set, and a worker runs the call again. */
+static uint32_t read_data(struct nfs3_ctx *c, int rfd, uint64_t offset, uint8_t *dst, size_t count,
+			  off_t size, size_t *got)
+{
+	*got = 0;
+	while (*got < count) {
+		struct iovec iov = { dst + *got, count - *got };
+		ssize_t n = preadv2(rfd, &iov, 1, (off_t)(offset + *got), c->nonblock ? RWF_NOWAIT : 0);
+		if (n < 0 && c->nonblock) {
 			c->would_block = true;
-			s = NFS3ERR_JUKEBOX;
-		} else if (rfd < 0) {
-			rfd = open_io(c, fd, &a->fh, false);
-			if (rfd < 0)
-				s = nfs3_errno(-rfd);
+			return NFS3ERR_JUKEBOX;
+		}
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return nfs3_errno(errno);
+		if (n == 0)
+			break;
+		*got += (size_t)n;
+		if (c->nonblock && *got < count && offset + *got < (uint64_t)size) {
+			/* short: part of the range is not cached */
+			c->would_block = true;
+			return NFS3ERR_JUKEBOX;
 		}
 	}
+	return NFS3_OK;
+}
+
+int nfs3_read(struct nfs3_ctx *c, const struct nfs3_args *a, struct wr *w)
+{
+	int fd, rfd;
+	struct stat st;
+	bool st_ok;
+	size_t start = w->off, got = 0;
+	uint32_t s = read_open(c, &a->fh, &fd, &st, &st_ok, &rfd);
 	if (s != NFS3_OK || !wr_room(w, READ_HDR + 4)) {
 		xdr_put_u32(w, s);
 		nfs3_put_post_op_st(w, &st, st_ok);
@@ -105,33 +149,7 @@ int nfs3_read(struct nfs3_ctx *c, const struct nfs3_args *a, struct wr *w)
 	 * not even hold) reads nothing and is at end of file, as in knfsd. */
 	if (a->offset > (uint64_t)INT64_MAX - count)
 		count = 0;
-	uint8_t *dst = w->p + start + READ_HDR;
-	size_t got = 0;
-	while (got < count) {
-		/* On the loop: page cache only (RWF_NOWAIT), else a worker. */
-		struct iovec iov = { dst + got, count - got };
-		ssize_t n = preadv2(rfd, &iov, 1, (off_t)(a->offset + got), c->nonblock ? RWF_NOWAIT : 0);
-		if (n < 0 && c->nonblock) {
-			c->would_block = true;
-			s = NFS3ERR_JUKEBOX;
-			break;
-		}
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			s = nfs3_errno(errno);
-			break;
-		}
-		if (n == 0)
-			break;
-		got += (size_t)n;
-		if (c->nonblock && got < count && a->offset + got < (uint64_t)st.st_size) {
-			/* short: part of the range is not cached */
-			c->would_block = true;
-			s = NFS3ERR_JUKEBOX;
-			break;
-		}
-	}
+	s = read_data(c, rfd, a->offset, w->p + start + READ_HDR, count, st.st_size, &got);
 	if (s != NFS3_OK) {
 		xdr_put_u32(w, s);
 		nfs3_put_post_op(w, fd);
@@ -142,13 +160,11 @@ int nfs3_read(struct nfs3_ctx *c, const struct nfs3_args *a, struct wr *w)
 		note_init_read(c, &st);
 	struct wr h = wr_init(w->p + start, READ_HDR);
 	xdr_put_u32(&h, NFS3_OK);
-	if (ok) {
-		nfs3_put_post_op_st(&h, &st, true);
-	} else {
+	if (!ok) {
 		/* keep the fixed header size: attributes are mandatory here */
 		memset(&st, 0, sizeof(st));
-		nfs3_put_post_op_st(&h, &st, true);
 	}
+	nfs3_put_post_op_st(&h, &st, true);
 	xdr_put_u32(&h, (uint32_t)got);
 	xdr_put_u32(&h, ok && a->offset + got >= (uint64_t)st.st_size);
 	xdr_put_u32(&h, (uint32_t)got);

@@ -1,7 +1,8 @@
 /* nfs3_ops.c - the NFSv3 procedure table: which function runs each of the
  * 22 procedures and how large its reply can get. The worker calls
  * nfs3_exec with decoded arguments and restores root's filesystem identity
- * afterwards, whatever the procedure did. */
+ * afterwards, whatever the procedure did.
+ * Must not decode arguments (nfs3_args.c) or touch sockets. */
 #include "nfs/nfs3.h"
 #include "nfs/xdr.h"
 

@@ -1,6 +1,7 @@
 /* nfs_err.c - errno -> nfsstat3 (RFC 1813 §2.6) as one static table, plus
  * the procedure name table used in logs. Anything unlisted is
- * NFS3ERR_IO, the RFC's "hard error" catch-all. */
+ * NFS3ERR_IO, the RFC's "hard error" catch-all.
+ * Tables only; must not hold state. */
 #include <errno.h>
 #include <stddef.h>
 

@@ -1,8 +1,9 @@
 /* nfs_server.h - the built-in NFSv3 + MOUNT + portmapper server of
- * `pinetboot serve`: sockets on the daemon's event loop, a small pool of
- * worker threads for blocking file I/O, and the access rule supplied by
- * the daemon through hooks. Exports: /clients/<id> -> DATA/clients/<id>/root,
- * /boot/<id> -> DATA/clients/<id>/boot. */
+ * `pinetboot serve`, as the daemon sees it: create, free, counters.
+ * Sockets run on the daemon's event loop, blocking file I/O on a small pool
+ * of worker threads, and the access rule is the daemon's (nfs_hooks.h).
+ * Exports: /clients/<id> -> DATA/clients/<id>/root, /boot/<id> ->
+ * DATA/clients/<id>/boot. Nothing else in nfs/ includes this header. */
 #ifndef PINETBOOT_NFS_NFS_SERVER_H
 #define PINETBOOT_NFS_NFS_SERVER_H
 
@@ -12,28 +13,13 @@
 
 #include "core/ev.h"
 #include "core/events.h"
-
-struct nfs_hooks {
-	/* May addr (network order) use client id's exports? 1 yes, 0 unknown
-	 * id, -1 refused with a reason in why. */
-	int (*access)(void *ctx, const char *id, uint32_t addr, char *why, size_t whylen);
-	/* Ids whose exports addr may list (MOUNT EXPORT); at most max. */
-	size_t (*ids_for_addr)(void *ctx, uint32_t addr, char (*ids)[18], size_t max);
-	void *ctx;
-	/* Is addr an admin address (sees every Pi's entry in MOUNT DUMP)?
-	 * NULL: nobody is. */
-	bool (*is_admin)(void *ctx, uint32_t addr);
-};
+#include "nfs/nfs_hooks.h"
 
 struct nfs_config {
 	unsigned nfs_port;       /* 2049 */
 	unsigned portmap_port;   /* 111; 0 = no portmapper */
 	unsigned workers;        /* worker threads */
 	unsigned max_conns;      /* TCP connections; the oldest idle is evicted */
-};
-
-struct nfs_stats {
-	uint64_t calls, denied, evicted, garbage;
 };
 
 struct nfs_server;

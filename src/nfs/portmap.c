@@ -2,7 +2,9 @@
  * for the programs pinetboot serves itself (NFS v3, MOUNT v1-3, PMAP v2),
  * so the kernel's nfsroot and klibc nfsmount find port 2049 without a
  * system rpcbind. SET/UNSET from others are refused: we are not a general
- * registry. (port=2049,mountport=2049 in nfsroot= skips the lookup.) */
+ * registry. (port=2049,mountport=2049 in nfsroot= skips the lookup.) The
+ * ports come in as values (portmap.h); must not call back into the server
+ * or touch its sockets. */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
@@ -12,6 +14,7 @@
 
 #include "core/log.h"
 #include "nfs/nfs3.h"
+#include "nfs/portmap.h"
 #include "nfs/xdr.h"
 
 enum { PMAPPROC_NULL, PMAPPROC_SET, PMAPPROC_UNSET, PMAPPROC_GETPORT, PMAPPROC_DUMP };
@@ -27,9 +30,9 @@ static const struct {
 	{ PMAP_PROGRAM, 2, true },
 };
 
-static uint32_t port_of(struct nfs_server *s, size_t i)
+static uint32_t port_of(const struct portmap_ports *ports, size_t i)
 {
-	return maps[i].pmap ? nfs_server_pmap_port(s) : nfs_server_port(s);
+	return maps[i].pmap ? ports->pmap : ports->nfs;
 }
 
 int portmap_decode_mapping(const uint8_t *p, size_t len, struct pmap_mapping *m)
@@ -42,7 +45,7 @@ int portmap_decode_mapping(const uint8_t *p, size_t len, struct pmap_mapping *m)
 	return r.err ? -EBADMSG : 0;
 }
 
-void portmap_handle(struct nfs_server *s, const struct rpc_call *call, struct wr *w)
+void portmap_handle(const struct portmap_ports *ports, const struct rpc_call *call, struct wr *w)
 {
 	if (call->vers != PMAP_V2) {
 		/* rpcbind v3/v4 callers fall back to v2 on PROG_MISMATCH. */
@@ -68,7 +71,7 @@ void portmap_handle(struct nfs_server *s, const struct rpc_call *call, struct wr
 		for (size_t i = 0; i < sizeof(maps) / sizeof(maps[0]); i++)
 			if (maps[i].prog == m.prog && maps[i].vers == m.vers &&
 			    (m.prot == IPPROTO_TCP_ || m.prot == IPPROTO_UDP_))
-				port = port_of(s, i);
+				port = port_of(ports, i);
 		rpc_put_accepted(w, call->xid, RPC_SUCCESS);
 		xdr_put_u32(w, port);
 		break;
@@ -81,7 +84,7 @@ void portmap_handle(struct nfs_server *s, const struct rpc_call *call, struct wr
 				xdr_put_u32(w, maps[i].prog);
 				xdr_put_u32(w, maps[i].vers);
 				xdr_put_u32(w, prot ? IPPROTO_UDP_ : IPPROTO_TCP_);
-				xdr_put_u32(w, port_of(s, i));
+				xdr_put_u32(w, port_of(ports, i));
 			}
 		}
 		xdr_put_u32(w, 0);

@@ -2,7 +2,9 @@
  * (§11). The call parser checks every length against the RFC's limits
  * (credential bodies <400>, machinename <255>, gids <16>) before trusting
  * it; the record reassembler caps the whole record (all fragments) and
- * reserves each fragment's announced length, never more than that cap. */
+ * reserves each fragment's announced length, never more than that cap.
+ * Pure: must not touch sockets, threads or logs above debug; the
+ * transport (nfs_conn.c) and dispatch (nfs_dispatch.c) drive it. */
 #include "nfs/rpc.h"
 
 #include <errno.h>

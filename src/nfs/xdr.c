@@ -1,6 +1,7 @@
 /* xdr.c - the non-trivial XDR readers and writers (opaques, strings, bools).
  * Fixed-size integers are inline in xdr.h. Nothing here allocates; opaques
- * are borrowed from the packet buffer, which outlives the decoded request. */
+ * are borrowed from the packet buffer, which outlives the decoded request.
+ * Must not know any protocol above XDR. */
 #include "nfs/xdr.h"
 
 bool xdr_bool(struct rd *r)

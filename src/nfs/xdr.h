@@ -3,7 +3,8 @@
  * XDR is big-endian 4-byte units; variable-length opaques and strings carry
  * a length word and are padded to a multiple of 4 (RFC 4506 §4.10-4.11).
  * Every variable-length item is read against a caller-supplied maximum, so
- * a hostile length word can never make us allocate or read past the packet. */
+ * a hostile length word can never make us allocate or read past the packet.
+ * Must not know any protocol above XDR. */
 #ifndef PINETBOOT_NFS_XDR_H
 #define PINETBOOT_NFS_XDR_H
 

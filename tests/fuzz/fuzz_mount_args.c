@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "nfs/fh.h"
+#include "nfs/mount3.h"
 #include "nfs/nfs3.h"
 #include "nfs/rpc.h"
 

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "nfs/nfs3.h"
+#include "nfs/portmap.h"
 #include "nfs/rpc.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
