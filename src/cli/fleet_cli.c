@@ -455,6 +455,68 @@ static void event_line(const char *data)
 }
 
 /* Read the SSE stream: "data:" lines up to a blank line make one event. */
+/* One event stream's read state: bytes not yet split into lines, and the
+ * data: lines of the event being read. */
+struct watch {
+	char buf[65536], data[65536];
+	size_t len, dlen;
+	bool header, dirty;
+};
+
+/* One line of the response (CR removed; ll its length before): a header,
+ * an SSE data: line, or the blank line that ends an event. 1: the wanted
+ * count of events is reached; -1: the server refused; 0: go on. */
+static int watch_line(struct fleet_cli *c, struct watch *w, bool tty, long *seen, const char *s, size_t ll)
+{
+	if (w->header) {
+		if (s[0] == '\0') {
+			w->header = false;
+		} else if (strncmp(s, "HTTP/", 5) == 0 && status_of(s, ll) != 200) {
+			char st[128];
+			clean(s, st, sizeof(st));
+			fprintf(stderr, "pinetboot watch: server answered: %s\n", st);
+			return -1;
+		}
+		return 0;
+	}
+	if (strncmp(s, "data: ", 6) == 0) {
+		size_t l = strlen(s + 6);
+		if (w->dlen + l + 1 < sizeof(w->data)) {
+			memcpy(w->data + w->dlen, s + 6, l + 1);
+			w->dlen += l;
+		}
+	} else if (s[0] == '\0' && w->dlen) {
+		if (tty)
+			w->dirty = true;
+		else
+			event_line(w->data);
+		w->dlen = 0;
+		if (c->count >= 0 && ++*seen >= c->count)
+			return 1;
+	}
+	return 0;
+}
+
+/* Feed every complete line in the buffer to watch_line. */
+static int watch_lines(struct fleet_cli *c, struct watch *w, bool tty, long *seen)
+{
+	char *line;
+	while ((line = memchr(w->buf, '\n', w->len))) {
+		size_t ll = (size_t)(line - w->buf);
+		*line = '\0';
+		if (ll && w->buf[ll - 1] == '\r')
+			w->buf[ll - 1] = '\0';
+		int r = watch_line(c, w, tty, seen, w->buf, ll);
+		if (r != 0)
+			return r;
+		memmove(w->buf, line + 1, w->len - ll - 1);
+		w->len -= ll + 1;
+	}
+	if (w->len == sizeof(w->buf) - 1)
+		w->len = 0; /* a line longer than any event we send: drop it */
+	return 0;
+}
+
 static int watch_stream(struct fleet_cli *c, bool tty, long *seen)
 {
 	int fd = connect_server(c);
@@ -466,75 +528,44 @@ static int watch_stream(struct fleet_cli *c, bool tty, long *seen)
 		close(fd);
 		return -1;
 	}
-	char buf[65536], data[65536];
-	size_t len = 0, dlen = 0;
-	bool header = true, dirty = tty;
+	struct watch w; /* 128 KiB on the stack: the CLI reads one stream */
+	w.len = w.dlen = 0;
+	w.header = true;
+	w.dirty = tty;
 	time_t last_draw = 0;
+	int ret = 1;
 	for (;;) {
 		struct pollfd pfd = { fd, POLLIN, 0 };
 		int pr = poll(&pfd, 1, 250);
 		if (pr < 0 && errno != EINTR)
 			break;
 		if (pr > 0) {
-			ssize_t n = recv(fd, buf + len, sizeof(buf) - len - 1, 0);
+			ssize_t n = recv(fd, w.buf + w.len, sizeof(w.buf) - w.len - 1, 0);
 			if (n <= 0)
 				break;
-			len += (size_t)n;
-			buf[len] = '\0';
+			w.len += (size_t)n;
+			w.buf[w.len] = '\0';
 		}
-		char *line;
-		while ((line = memchr(buf, '\n', len))) {
-			size_t ll = (size_t)(line - buf);
-			*line = '\0';
-			if (ll && buf[ll - 1] == '\r')
-				buf[ll - 1] = '\0';
-			if (header) {
-				if (buf[0] == '\0')
-					header = false;
-				else if (strncmp(buf, "HTTP/", 5) == 0 && status_of(buf, ll) != 200) {
-					char st[128];
-					clean(buf, st, sizeof(st));
-					fprintf(stderr, "pinetboot watch: server answered: %s\n", st);
-					close(fd);
-					return -1;
-				}
-			} else if (strncmp(buf, "data: ", 6) == 0) {
-				size_t l = strlen(buf + 6);
-				if (dlen + l + 1 < sizeof(data)) {
-					memcpy(data + dlen, buf + 6, l + 1);
-					dlen += l;
-				}
-			} else if (buf[0] == '\0' && dlen) {
-				if (tty)
-					dirty = true;
-				else
-					event_line(data);
-				dlen = 0;
-				if (c->count >= 0 && ++*seen >= c->count) {
-					if (dirty)
-						redraw(c);
-					close(fd);
-					return 0;
-				}
-			}
-			memmove(buf, line + 1, len - ll - 1);
-			len -= ll + 1;
+		int r = watch_lines(c, &w, tty, seen);
+		if (r != 0) {
+			if (r > 0 && w.dirty)
+				redraw(c);
+			ret = r > 0 ? 0 : -1;
+			break;
 		}
-		if (len == sizeof(buf) - 1)
-			len = 0; /* a line longer than any event we send: drop it */
 		/* Quiet periods still redraw every few seconds so the
 		 * "since" column keeps counting. */
 		time_t now = time(NULL);
 		if (tty && now - last_draw >= 5)
-			dirty = true;
-		if (dirty && pr == 0) {
+			w.dirty = true;
+		if (w.dirty && pr == 0) {
 			redraw(c);
-			dirty = false;
+			w.dirty = false;
 			last_draw = now;
 		}
 	}
 	close(fd);
-	return 1;
+	return ret;
 }
 
 static int do_watch(struct fleet_cli *c)
