@@ -193,6 +193,11 @@ struct xfer {
 	bool started;
 	uint16_t expect;
 	uint64_t last_rx;         /* last packet from the server (ms) */
+	/* timing of the whole fetch (ms) */
+	uint64_t start, limit;    /* first RRQ; give up at limit */
+	uint64_t last_tx;         /* last (re)transmission or ACK */
+	unsigned rrq_retry, ack_retry;
+	uint8_t *buf;             /* RXBUF bytes for one datagram */
 };
 
 static void xsend(struct xfer *x, const uint8_t *p, size_t n, const struct sockaddr_in *to)
@@ -376,14 +381,94 @@ static int on_packet(struct xfer *x, const uint8_t *pkt, size_t n, const struct 
 	}
 }
 
+/* Out of time: say whether the server never answered, went silent, or
+ * was merely too slow. */
+static void describe_timeout(struct xfer *x, uint64_t now)
+{
+	struct probe_tftp_res *res = x->res;
+	char tsz[24];
+	res->status = PROBE_TFTP_TIMEOUT;
+	if (!x->started)
+		snprintf(res->problem, sizeof(res->problem), "no reply to %u RRQs in %.1f s", res->rrq_sent,
+			 (double)(now - x->start) / 1000.0);
+	else if (now - x->last_rx >= 3u * x->ack_retry)
+		snprintf(res->problem, sizeof(res->problem), "stalled: nothing for %.1f s after %llu bytes (block %u)",
+			 (double)(now - x->last_rx) / 1000.0, (unsigned long long)res->bytes,
+			 (uint16_t)(x->expect - 1));
+	else
+		snprintf(res->problem, sizeof(res->problem), "too slow: %llu%s%s bytes in %.1f s (TFTP_FILE_TIMEOUT)",
+			 (unsigned long long)res->bytes, res->has_tsize ? " of " : "",
+			 res->has_tsize ? probe_u64_str(res->tsize, tsz, sizeof(tsz)) : "",
+			 (double)(now - x->start) / 1000.0);
+}
+
+/* Resend the RRQ or the last ACK when its retry interval has passed. */
+static void retransmit_if_due(struct xfer *x, unsigned retry, uint64_t now)
+{
+	if (now < x->last_tx + retry)
+		return;
+	/* Pi 4: same RRQ every 2 s from the same port [EE#74];
+	 * after that the last ACK after 1 s of silence. */
+	xsend(x, x->last, x->last_len, &x->srv);
+	if (x->started)
+		x->res->acks_resent++;
+	else
+		x->res->rrq_sent++;
+	x->last_tx = now;
+}
+
+/* Wait until the next retransmission (or the limit) for one datagram and
+ * handle it. 1: the transfer is over (done, failed or a local error). */
+static int receive_one(struct xfer *x, unsigned retry, uint64_t now)
+{
+	uint64_t wake = x->last_tx + retry < x->limit ? x->last_tx + retry : x->limit;
+	struct pollfd pfd = { .fd = x->fd, .events = POLLIN };
+	int pr = poll(&pfd, 1, wake > now ? (int)(wake - now) : 0);
+	if (pr < 0 && errno != EINTR) {
+		x->res->status = PROBE_TFTP_ELOCAL;
+		snprintf(x->res->problem, sizeof(x->res->problem), "poll: %s", strerror(errno));
+		return 1;
+	}
+	if (pr <= 0)
+		return 0;
+	struct sockaddr_in from;
+	socklen_t fl = sizeof(from);
+	ssize_t n = recvfrom(x->fd, x->buf, RXBUF, 0, (struct sockaddr *)&from, &fl);
+	if (n < 0)
+		return 0; /* e.g. ICMP unreachable reported as ECONNREFUSED: retry timer handles it */
+	if (from.sin_addr.s_addr == x->srv.sin_addr.s_addr)
+		x->last_rx = probe_now_ms();
+	if (on_packet(x, x->buf, (size_t)n, &from))
+		return 1;
+	if (x->started)
+		x->last_tx = probe_now_ms();
+	return 0;
+}
+
+/* The transfer after the first RRQ: retransmit, receive, until done or
+ * out of time. */
+static void run_xfer(struct xfer *x)
+{
+	for (;;) {
+		uint64_t now = probe_now_ms();
+		if (now >= x->limit) {
+			describe_timeout(x, now);
+			return;
+		}
+		unsigned retry = x->started ? x->ack_retry : x->rrq_retry;
+		retransmit_if_due(x, retry, now);
+		if (receive_one(x, retry, now))
+			return;
+	}
+}
+
 int probe_tftp_fetch(const struct probe_tftp_req *rq, struct probe_tftp_res *res)
 {
 	memset(res, 0, sizeof(*res));
 	res->blksize = TFTP_BLKSIZE_DEFAULT;
-	unsigned file_to = rq->file_timeout_ms ? rq->file_timeout_ms : PROBE_TFTP_FILE_TIMEOUT_MS;
-	unsigned rrq_retry = rq->rrq_retry_ms ? rq->rrq_retry_ms : PROBE_TFTP_RRQ_RETRY_MS;
-	unsigned ack_retry = rq->ack_retry_ms ? rq->ack_retry_ms : PROBE_TFTP_ACK_RETRY_MS;
 	struct xfer x = { .rq = rq, .res = res, .fd = -1, .expect = 1 };
+	x.rrq_retry = rq->rrq_retry_ms ? rq->rrq_retry_ms : PROBE_TFTP_RRQ_RETRY_MS;
+	x.ack_retry = rq->ack_retry_ms ? rq->ack_retry_ms : PROBE_TFTP_ACK_RETRY_MS;
 	x.srv.sin_family = AF_INET;
 	x.srv.sin_addr.s_addr = rq->server_ip;
 	x.srv.sin_port = htons(rq->port);
@@ -394,85 +479,32 @@ int probe_tftp_fetch(const struct probe_tftp_req *rq, struct probe_tftp_res *res
 	o.has_blksize = rq->blksize != 0;
 	o.blksize = rq->blksize;
 	int rl = tftp_build_rrq(rrq, sizeof(rrq), rq->path, TFTP_MODE_OCTET, &o);
-	uint8_t *buf = malloc(RXBUF);
-	uint64_t start = probe_now_ms(), start_us = probe_now_us();
-	if (rl < 0 || !buf) {
+	x.buf = malloc(RXBUF);
+	x.start = probe_now_ms();
+	uint64_t start_us = probe_now_us();
+	if (rl < 0 || !x.buf) {
 		res->status = PROBE_TFTP_ELOCAL;
 		snprintf(res->problem, sizeof(res->problem), "cannot build RRQ: %s", strerror(rl < 0 ? -rl : ENOMEM));
-		free(buf);
+		free(x.buf);
 		return -EINVAL;
 	}
 	x.fd = open_sock(rq, res);
 	if (x.fd < 0) {
 		res->status = PROBE_TFTP_ELOCAL;
 		snprintf(res->problem, sizeof(res->problem), "socket: %s", strerror(-x.fd));
-		free(buf);
+		free(x.buf);
 		return x.fd;
 	}
-	uint64_t limit = start + file_to;
-	if (rq->deadline && rq->deadline < limit)
-		limit = rq->deadline;
+	x.limit = x.start + (rq->file_timeout_ms ? rq->file_timeout_ms : PROBE_TFTP_FILE_TIMEOUT_MS);
+	if (rq->deadline && rq->deadline < x.limit)
+		x.limit = rq->deadline;
 	send_last(&x, rrq, (size_t)rl);
 	res->rrq_sent = 1;
-	uint64_t last_tx = start;
-	char tsz[24];
-	x.last_rx = start;
-	for (;;) {
-		uint64_t now = probe_now_ms();
-		if (now >= limit) {
-			res->status = PROBE_TFTP_TIMEOUT;
-			if (!x.started)
-				snprintf(res->problem, sizeof(res->problem), "no reply to %u RRQs in %.1f s",
-					 res->rrq_sent, (double)(now - start) / 1000.0);
-			else if (now - x.last_rx >= 3u * ack_retry)
-				snprintf(res->problem, sizeof(res->problem),
-					 "stalled: nothing for %.1f s after %llu bytes (block %u)",
-					 (double)(now - x.last_rx) / 1000.0, (unsigned long long)res->bytes,
-					 (uint16_t)(x.expect - 1));
-			else
-				snprintf(res->problem, sizeof(res->problem),
-					 "too slow: %llu%s%s bytes in %.1f s (TFTP_FILE_TIMEOUT)",
-					 (unsigned long long)res->bytes, res->has_tsize ? " of " : "",
-					 res->has_tsize ? probe_u64_str(res->tsize, tsz, sizeof(tsz)) : "",
-					 (double)(now - start) / 1000.0);
-			break;
-		}
-		unsigned retry = x.started ? ack_retry : rrq_retry;
-		if (now >= last_tx + retry) {
-			/* Pi 4: same RRQ every 2 s from the same port [EE#74];
-			 * after that the last ACK after 1 s of silence. */
-			xsend(&x, x.last, x.last_len, &x.srv);
-			if (x.started)
-				res->acks_resent++;
-			else
-				res->rrq_sent++;
-			last_tx = now;
-		}
-		uint64_t wake = last_tx + retry < limit ? last_tx + retry : limit;
-		struct pollfd pfd = { .fd = x.fd, .events = POLLIN };
-		int pr = poll(&pfd, 1, wake > now ? (int)(wake - now) : 0);
-		if (pr < 0 && errno != EINTR) {
-			res->status = PROBE_TFTP_ELOCAL;
-			snprintf(res->problem, sizeof(res->problem), "poll: %s", strerror(errno));
-			break;
-		}
-		if (pr <= 0)
-			continue;
-		struct sockaddr_in from;
-		socklen_t fl = sizeof(from);
-		ssize_t n = recvfrom(x.fd, buf, RXBUF, 0, (struct sockaddr *)&from, &fl);
-		if (n < 0)
-			continue; /* e.g. ICMP unreachable reported as ECONNREFUSED: retry timer handles it */
-		if (from.sin_addr.s_addr == x.srv.sin_addr.s_addr)
-			x.last_rx = probe_now_ms();
-		if (on_packet(&x, buf, (size_t)n, &from))
-			break;
-		if (x.started)
-			last_tx = probe_now_ms();
-	}
-	res->ms = probe_now_ms() - start;
+	x.last_tx = x.last_rx = x.start;
+	run_xfer(&x);
+	res->ms = probe_now_ms() - x.start;
 	res->us = probe_now_us() - start_us;
 	close(x.fd);
-	free(buf);
+	free(x.buf);
 	return 0;
 }
