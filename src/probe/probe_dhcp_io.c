@@ -281,21 +281,100 @@ static void request_phase(struct probe_ctx *c, int fd, uint32_t xid, unsigned re
 	}
 }
 
-int probe_dhcp_phase(struct probe_ctx *c, enum probe_disc_kind kind, struct probe_dhcp_result *res)
+/* The DISCOVER phase's schedule and progress (times in ms). */
+struct disc_phase {
+	enum probe_disc_kind kind;
+	bool pi3;
+	uint32_t xid;
+	unsigned retry, max_sends, grace, sends;
+	uint64_t phase_len;
+	uint64_t start, last_disc, next_send, phase_end, grace_end;
+	uint8_t disc[600];
+	int dl;                   /* DISCOVER length, or a negative errno */
+};
+
+static void disc_phase_init(struct probe_ctx *c, enum probe_disc_kind kind, struct disc_phase *ph)
 {
 	const struct probe_opts *o = c->o;
-	bool pi3 = kind != PROBE_DISC_EEPROM;
-	unsigned retry = o->dhcp_retry_ms ? o->dhcp_retry_ms : pi3 ? PI3_RETRY_MS : EEPROM_RETRY_MS;
+	memset(ph, 0, sizeof(*ph));
+	ph->kind = kind;
+	ph->pi3 = kind != PROBE_DISC_EEPROM;
+	ph->retry = o->dhcp_retry_ms ? o->dhcp_retry_ms : ph->pi3 ? PI3_RETRY_MS : EEPROM_RETRY_MS;
 	/* 3B ROM: 5 DISCOVERs then low-power sleep (doc 1.2); EEPROM: resend
 	 * every DHCP_REQ_TIMEOUT within DHCP_TIMEOUT = 45 s, i.e. 11.25 retry
 	 * intervals, kept in proportion when --dhcp-retry-ms shortens them. */
-	unsigned max_sends = pi3 ? PI3_SENDS : UINT_MAX;
-	uint64_t phase_len = pi3 ? (uint64_t)retry * PI3_SENDS : (uint64_t)retry * 45 / 4;
+	ph->max_sends = ph->pi3 ? PI3_SENDS : UINT_MAX;
+	ph->phase_len = ph->pi3 ? (uint64_t)ph->retry * PI3_SENDS : (uint64_t)ph->retry * 45 / 4;
 	/* After a proxy offer (no address) wait up to one retry interval for
 	 * the LAN server's offer, as the firmware would before DISCOVERing
 	 * again; dnsmasq pings an address ~3 s before offering it. */
-	unsigned grace = retry;
-	uint32_t xid = pi3 ? PROBE_PI3_XID : random32();
+	ph->grace = ph->retry;
+	ph->xid = ph->pi3 ? PROBE_PI3_XID : random32();
+}
+
+/* Send the next DISCOVER when it is due. Negative errno if it cannot. */
+static int send_discover_if_due(struct probe_ctx *c, int fd, struct disc_phase *ph, uint64_t now)
+{
+	if (ph->sends >= ph->max_sends || now < ph->next_send)
+		return 0;
+	int e = ph->dl < 0 ? ph->dl : send_frame(c, fd, ph->disc, (size_t)ph->dl);
+	if (e < 0) {
+		probe_fail(c, "sending DISCOVER on %s: %s", c->ifname, strerror(-e));
+		return e;
+	}
+	ph->sends++;
+	ph->last_disc = now;
+	ph->next_send = now + ph->retry;
+	probe_tl_add(&c->tl, "dhcp", "DISCOVER #%u xid %08x (%s, %d bytes)", ph->sends, ph->xid,
+		     stage_names[ph->kind], ph->dl);
+	return 0;
+}
+
+/* Wait until the next send, the end of the grace or of the phase, and
+ * take every reply that arrived. */
+static void receive_offers(struct probe_ctx *c, int fd, struct disc_phase *ph, struct probe_dhcp_result *res,
+			   uint64_t now)
+{
+	uint64_t wake = ph->phase_end;
+	if (ph->sends < ph->max_sends && ph->next_send < wake)
+		wake = ph->next_send;
+	if (res->boot && ph->grace_end < wake)
+		wake = ph->grace_end;
+	struct pollfd p = { .fd = fd, .events = POLLIN };
+	if (poll(&p, 1, wake > now ? (int)(wake - now) : 0) <= 0)
+		return;
+	struct dhcp_msg m;
+	struct probe_offer off;
+	int r;
+	while ((r = recv_reply(c, fd, ph->xid, ph->pi3, &m, &off)) >= 0) {
+		if (r == 0)
+			continue;
+		bool had_boot = res->boot;
+		on_offer(c, res, &m, &off, probe_now_ms() - ph->last_disc, ph->sends);
+		if (res->boot && !had_boot)
+			ph->grace_end = probe_now_ms() + ph->grace;
+	}
+}
+
+/* After the DISCOVERs: note what was missing, or REQUEST the address
+ * (EEPROM bootloader only). */
+static void finish_phase(struct probe_ctx *c, int fd, const struct disc_phase *ph, struct probe_dhcp_result *res)
+{
+	if (!res->boot) {
+		probe_tl_add(&c->tl, "dhcp", "no boot offer after %u DISCOVERs in %.1f s (%u replies seen)",
+			     ph->sends, (double)(probe_now_ms() - ph->start) / 1000.0, res->offers);
+	} else if (!res->have_addr) {
+		probe_tl_add(&c->tl, "dhcp", "note: no offer with an address (proxy only? a real Pi also "
+					     "needs the LAN's DHCP server)");
+	} else if (!ph->pi3 && !c->o->expect_no_answer) {
+		request_phase(c, fd, ph->xid, ph->retry, res);
+	}
+}
+
+int probe_dhcp_phase(struct probe_ctx *c, enum probe_disc_kind kind, struct probe_dhcp_result *res)
+{
+	struct disc_phase ph;
+	disc_phase_init(c, kind, &ph);
 	memset(res, 0, sizeof(*res));
 
 	int fd = open_packet_sock(c);
@@ -304,69 +383,31 @@ int probe_dhcp_phase(struct probe_ctx *c, enum probe_disc_kind kind, struct prob
 		return fd;
 	}
 	int port_fd = open_client_port(c);
-	uint8_t disc[600];
-	int dl = probe_build_discover(disc, sizeof(disc), kind, &c->pi, xid);
-	uint64_t start = probe_now_ms(), last_disc = start, next_send = start;
-	uint64_t phase_end = start + phase_len, grace_end = 0;
-	if (phase_end > c->deadline)
-		phase_end = c->deadline;
-	unsigned sends = 0;
+	ph.dl = probe_build_discover(ph.disc, sizeof(ph.disc), kind, &c->pi, ph.xid);
+	ph.start = ph.last_disc = ph.next_send = probe_now_ms();
+	ph.phase_end = ph.start + ph.phase_len;
+	if (ph.phase_end > c->deadline)
+		ph.phase_end = c->deadline;
+	int ret = 0;
 	for (;;) {
 		uint64_t now = probe_now_ms();
 		/* Done: a boot offer plus an address (or the wait for one is
 		 * over); with --expect-no-answer any boot offer already decides. */
-		if (res->boot && (o->expect_no_answer || res->have_addr || now >= grace_end))
+		if (res->boot && (c->o->expect_no_answer || res->have_addr || now >= ph.grace_end))
 			break;
-		if (now >= phase_end)
+		if (now >= ph.phase_end)
 			break;
-		if (sends < max_sends && now >= next_send) {
-			int e = dl < 0 ? dl : send_frame(c, fd, disc, (size_t)dl);
-			if (e < 0) {
-				probe_fail(c, "sending DISCOVER on %s: %s", c->ifname, strerror(-e));
-				close(fd);
-				if (port_fd >= 0)
-					close(port_fd);
-				return e;
-			}
-			sends++;
-			last_disc = now;
-			next_send = now + retry;
-			probe_tl_add(&c->tl, "dhcp", "DISCOVER #%u xid %08x (%s, %d bytes)", sends, xid,
-				     stage_names[kind], dl);
-		}
-		uint64_t wake = phase_end;
-		if (sends < max_sends && next_send < wake)
-			wake = next_send;
-		if (res->boot && grace_end < wake)
-			wake = grace_end;
-		struct pollfd p = { .fd = fd, .events = POLLIN };
-		if (poll(&p, 1, wake > now ? (int)(wake - now) : 0) <= 0)
-			continue;
-		struct dhcp_msg m;
-		struct probe_offer off;
-		int r;
-		while ((r = recv_reply(c, fd, xid, pi3, &m, &off)) >= 0) {
-			if (r == 0)
-				continue;
-			bool had_boot = res->boot;
-			on_offer(c, res, &m, &off, probe_now_ms() - last_disc, sends);
-			if (res->boot && !had_boot)
-				grace_end = probe_now_ms() + grace;
-		}
+		ret = send_discover_if_due(c, fd, &ph, now);
+		if (ret < 0)
+			break;
+		receive_offers(c, fd, &ph, res, now);
 	}
-	if (!res->boot) {
-		probe_tl_add(&c->tl, "dhcp", "no boot offer after %u DISCOVERs in %.1f s (%u replies seen)",
-			     sends, (double)(probe_now_ms() - start) / 1000.0, res->offers);
-	} else if (!res->have_addr) {
-		probe_tl_add(&c->tl, "dhcp", "note: no offer with an address (proxy only? a real Pi also "
-					     "needs the LAN's DHCP server)");
-	} else if (!pi3 && !o->expect_no_answer) {
-		request_phase(c, fd, xid, retry, res);
-	}
+	if (ret == 0)
+		finish_phase(c, fd, &ph, res);
 	close(fd);
 	if (port_fd >= 0)
 		close(port_fd);
-	return 0;
+	return ret;
 }
 
 int probe_take_address(struct probe_ctx *c, const struct probe_dhcp_result *res)
