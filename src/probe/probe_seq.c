@@ -321,42 +321,48 @@ static bool auto_initramfs_name(const char *kernel, char *out, size_t cap)
 	return true;
 }
 
-/* Device tree, overlays, cmdline, kernel, initramfs: the part of the
- * sequence start*.elf (Pi 3/4) or the Pi 5 EEPROM runs (doc 4.2-4.4). */
-static void load_os(struct probe_ctx *c, bool probe_first, bool pi5_slash)
+/* Each load_* step returns 0 to go on, -1 when the sequence stops there
+ * (a required file missing, or fetch already ended the run). */
+
+/* The device tree (config.txt device_tree=, else the model's), probed
+ * first on the Pi 3. */
+static int load_device_tree(struct probe_ctx *c, bool probe_first)
 {
-	char path[300], name[300];
 	const struct probe_config *cfg = &c->cfg;
-	char initrd[PROBE_CFG_NAME_MAX] = "";
-	bool initrd_required = cfg->initramfs[0] != 0;
-	snprintf(initrd, sizeof(initrd), "%s", cfg->initramfs);
-
-	/* Pi 4 loads a named initramfs before the DTB (doc 4.3). */
-	if (initrd_required && is_2711(c) &&
-	    fetch(c, OSP(c, initrd, path, sizeof(path)), HOW_GET, NEED_REQUIRED, 0, NULL) < 0)
-		return;
-
-	if (!cfg->has_device_tree || cfg->device_tree[0]) {
-		const char *dtb = cfg->has_device_tree ? cfg->device_tree : default_dtb(c);
-		OSP(c, dtb, path, sizeof(path));
-		if (probe_first && fetch(c, path, HOW_PROBE, NEED_REQUIRED, 0, NULL) <= 0)
-			return;
-		if (fetch(c, path, HOW_GET, NEED_REQUIRED, 0, NULL) <= 0)
-			return;
-	} else {
+	char path[300];
+	if (cfg->has_device_tree && !cfg->device_tree[0]) {
 		probe_tl_add(&c->tl, "cfg", "device_tree= is empty: no device tree loaded");
+		return 0;
 	}
+	const char *dtb = cfg->has_device_tree ? cfg->device_tree : default_dtb(c);
+	OSP(c, dtb, path, sizeof(path));
+	if (probe_first && fetch(c, path, HOW_PROBE, NEED_REQUIRED, 0, NULL) <= 0)
+		return -1;
+	if (fetch(c, path, HOW_GET, NEED_REQUIRED, 0, NULL) <= 0)
+		return -1;
+	return 0;
+}
+
+/* overlay_map.dtb, then each dtoverlay= of config.txt. */
+static int load_overlays(struct probe_ctx *c)
+{
+	const struct probe_config *cfg = &c->cfg;
+	char path[300], name[300];
 	snprintf(name, sizeof(name), "%soverlay_map.dtb", cfg->overlay_prefix);
 	if (fetch(c, OSP(c, name, path, sizeof(path)), HOW_GET, NEED_OPTIONAL, 0, NULL) < 0)
-		return;
+		return -1;
 	for (unsigned i = 0; i < cfg->n_overlays; i++) {
 		snprintf(name, sizeof(name), "%s%s.dtbo", cfg->overlay_prefix, cfg->overlays[i]);
 		if (fetch(c, OSP(c, name, path, sizeof(path)), HOW_GET, NEED_EXPECTED, 0, NULL) < 0)
-			return;
+			return -1;
 	}
-	if (is_2711(c) && read_config(c, NEED_OPTIONAL, false) < 0)
-		return;
+	return 0;
+}
 
+static int load_cmdline(struct probe_ctx *c, bool probe_first, bool pi5_slash)
+{
+	const struct probe_config *cfg = &c->cfg;
+	char path[300];
 	/* The Pi 5 is said to send "//" paths when a prefix is set; no
 	 * capture confirms it, so exactly one file (cmdline.txt) is requested
 	 * that way to check the server copes [UNCERTAIN, see the report]. */
@@ -367,14 +373,21 @@ static void load_os(struct probe_ctx *c, bool probe_first, bool pi5_slash)
 	} else
 		OSP(c, cfg->cmdline, path, sizeof(path));
 	if (probe_first && fetch(c, path, HOW_PROBE, NEED_REQUIRED, 0, NULL) <= 0)
-		return;
+		return -1;
 	if (fetch(c, path, HOW_GET, NEED_REQUIRED, 0, NULL) <= 0)
-		return;
+		return -1;
+	return 0;
+}
 
-	/* Kernel: existence probe ("Early terminate"), armstub probe on the
-	 * Pi 4, then the real download (doc 4.3). */
+/* Kernel: existence probe ("Early terminate") of kernel= or of each
+ * candidate, armstub probe on the Pi 4, then the real download (doc
+ * 4.3). The kernel found is left in kernel. */
+static int load_kernel(struct probe_ctx *c, char *kernel, size_t cap)
+{
+	const struct probe_config *cfg = &c->cfg;
+	char path[300];
 	const char *cands[4];
-	char kernel[PROBE_CFG_NAME_MAX] = "";
+	kernel[0] = '\0';
 	if (cfg->kernel[0]) {
 		cands[0] = cfg->kernel;
 		cands[1] = NULL;
@@ -384,22 +397,45 @@ static void load_os(struct probe_ctx *c, bool probe_first, bool pi5_slash)
 	for (int i = 0; i < 4 && cands[i] && !kernel[0]; i++) {
 		int r = fetch(c, OSP(c, cands[i], path, sizeof(path)), HOW_PROBE, NEED_OPTIONAL, 0, NULL);
 		if (r < 0)
-			return;
+			return -1;
 		if (r == 1)
-			snprintf(kernel, sizeof(kernel), "%s", cands[i]);
+			snprintf(kernel, cap, "%s", cands[i]);
 	}
 	if (!kernel[0]) {
 		fail_stop(c, "required kernel not found (tried %s%s%s%s%s)", cands[0],
 			  cands[1] ? ", " : "", cands[1] ? cands[1] : "", cands[2] ? ", " : "",
 			  cands[2] ? cands[2] : "");
-		return;
+		return -1;
 	}
 	if (is_2711(c) &&
 	    fetch(c, P(c, "armstub8-gic.bin", path, sizeof(path)), HOW_PROBE, NEED_OPTIONAL, 0, NULL) < 0)
-		return;
+		return -1;
 	if (fetch(c, OSP(c, kernel, path, sizeof(path)), HOW_GET, NEED_REQUIRED, 0, NULL) <= 0)
-		return;
+		return -1;
+	return 0;
+}
 
+/* Device tree, overlays, cmdline, kernel, initramfs: the part of the
+ * sequence start*.elf (Pi 3/4) or the Pi 5 EEPROM runs (doc 4.2-4.4). */
+static void load_os(struct probe_ctx *c, bool probe_first, bool pi5_slash)
+{
+	char path[300];
+	const struct probe_config *cfg = &c->cfg;
+	char initrd[PROBE_CFG_NAME_MAX] = "";
+	bool initrd_required = cfg->initramfs[0] != 0;
+	snprintf(initrd, sizeof(initrd), "%s", cfg->initramfs);
+
+	/* Pi 4 loads a named initramfs before the DTB (doc 4.3). */
+	if (initrd_required && is_2711(c) &&
+	    fetch(c, OSP(c, initrd, path, sizeof(path)), HOW_GET, NEED_REQUIRED, 0, NULL) < 0)
+		return;
+	if (load_device_tree(c, probe_first) < 0 || load_overlays(c) < 0)
+		return;
+	if (is_2711(c) && read_config(c, NEED_OPTIONAL, false) < 0)
+		return;
+	char kernel[PROBE_CFG_NAME_MAX];
+	if (load_cmdline(c, probe_first, pi5_slash) < 0 || load_kernel(c, kernel, sizeof(kernel)) < 0)
+		return;
 	if (!initrd_required && cfg->auto_initramfs)
 		auto_initramfs_name(kernel, initrd, sizeof(initrd));
 	if (initrd[0] && !(initrd_required && is_2711(c)))
