@@ -334,6 +334,115 @@ static void daemon_close(struct daemon *d)
 	events_free(d->bus);
 }
 
+/* The data dir, the registry and the overlay roots. */
+static int open_data(struct daemon *d)
+{
+	d->data_fd = open(d->cfg.data_dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (d->data_fd < 0 || (d->boot_fd = open_dir(d->data_fd, "boot", true)) < 0 ||
+	    (d->clients_fd = open_dir(d->data_fd, "clients", true)) < 0) {
+		log_error("serve", "cannot open %s/boot and %s/clients: %s", d->cfg.data_dir, d->cfg.data_dir,
+			  strerror(errno));
+		return -1;
+	}
+	int n = clients_load(&d->clients, d->cfg.data_dir);
+	if (n < 0) {
+		log_error("serve", "cannot read %s/clients: %s", d->cfg.data_dir, strerror(-n));
+		return -1;
+	}
+	if (discovery_load(&d->disc, d->cfg.data_dir) < 0)
+		log_warn("serve", "cannot read %s, starting with an empty list", d->disc.path);
+	/* Overlay clients' roots: mounted while we serve them. */
+	if (geteuid() == 0) {
+		/* clients/ and images/ are not for other local users (README,
+		 * "Security"); then the overlay roots, nosuid,nodev,noexec. */
+		provision_secure_tree(d->cfg.data_dir);
+		provision_mount_all(d->cfg.data_dir);
+	}
+	check_roots(d);
+	rescan_ifaces(d);
+	return 0;
+}
+
+/* DHCP (unless off) and TFTP: their sockets and services. */
+static int start_boot_services(struct daemon *d)
+{
+	/* Safety rule: never a second DHCP server on a network. */
+	if (d->cfg.dhcp == DHCP_FULL && !d->cfg.dhcp_force && dhcp_full_preflight(d) < 0)
+		return -1;
+	if (d->cfg.dhcp != DHCP_OFF) {
+		d->dhcp_fd = open_socket("DHCP", d->cfg.dhcp_port, true);
+		if (d->dhcp_fd < 0 || !(d->dhcp = dhcp_service_new(d, d->dhcp_fd)))
+			return -1;
+	}
+	d->tftp_fd = open_socket("TFTP", d->cfg.tftp_port, false);
+	if (d->tftp_fd < 0)
+		return -1;
+	d->tftp_data_fd = open_socket("TFTP data", 0, false);
+	if (d->tftp_data_fd < 0)
+		return -1;
+	/* A storm of 200 Pis keeps many ACKs in flight at once. */
+	int rcv = 4 << 20;
+	setsockopt(d->tftp_data_fd, SOL_SOCKET, SO_RCVBUF, &rcv, sizeof(rcv));
+	setsockopt(d->tftp_data_fd, SOL_SOCKET, SO_SNDBUF, &rcv, sizeof(rcv));
+	setsockopt(d->tftp_fd, SOL_SOCKET, SO_RCVBUF, &rcv, sizeof(rcv));
+	struct tftp_limits lim;
+	tftp_limits_from(&d->cfg, &lim);
+	struct tftp_hooks hooks = { daemon_authorize, daemon_vars_for_addr, d };
+	d->tftp = tftp_server_new(d->loop, d->tftp_fd, d->tftp_data_fd, d->boot_fd, d->clients_fd,
+				  &d->ifs, &lim, &hooks, d->bus);
+	return d->tftp ? 0 : -1;
+}
+
+/* NFS (on by default: a host that already runs an NFS server keeps DHCP
+ * and TFTP from us, logged loudly), the fleet view, signals, timers. */
+static int start_rest(struct daemon *d)
+{
+	if (d->cfg.nfs) {
+		struct nfs_config nc = { d->cfg.nfs_port, d->cfg.portmap_port, d->cfg.nfs_workers,
+					 d->cfg.nfs_max_connections };
+		struct nfs_hooks nh = { daemon_nfs_access, daemon_nfs_ids_for_addr, d, daemon_nfs_is_admin };
+		d->nfs = nfs_server_new(d->loop, d->data_fd, d->clients_fd, &nc, &nh, d->bus);
+		if (!d->nfs)
+			log_error("serve", "continuing without NFS (see the error above; --nfs off silences this)");
+	}
+	if (fleet_daemon_start(d) < 0)
+		return -1;
+	if (ev_signal_add(d->loop, SIGTERM, on_signal, d) < 0 || ev_signal_add(d->loop, SIGINT, on_signal, d) < 0 ||
+	    ev_signal_add(d->loop, SIGHUP, on_signal, d) < 0)
+		return -1;
+	d->housekeeping = ev_timer_add(d->loop, HOUSEKEEPING_MS, on_housekeeping, d);
+	return 0;
+}
+
+/* Tell the log and systemd (Type=notify) that we serve: every socket is
+ * bound and the overlays are mounted. The watchdog is fed from the event
+ * loop, so a wedged loop is what systemd sees. */
+static void announce_ready(struct daemon *d)
+{
+	static const char *const dhcp_mode[] = { "proxy", "full", "off" };
+	log_info("serve", "ready: data %s, %zu registered clients, dhcp %s on port %u, tftp on port %u, answer %s",
+		 d->cfg.data_dir, d->clients.n, dhcp_mode[d->cfg.dhcp], d->cfg.dhcp_port, d->cfg.tftp_port,
+		 d->cfg.answer == ANSWER_ALL ? "all" : "known");
+	char ready[160];
+	snprintf(ready, sizeof(ready), "READY=1\nSTATUS=serving %zu registered Pis", d->clients.n);
+	sd_notify_send(ready);
+	uint64_t wd = sd_watchdog_ms();
+	if (wd) {
+		d->watchdog_ms = wd / 2 ? wd / 2 : 1;
+		d->watchdog = ev_timer_add(d->loop, d->watchdog_ms, on_watchdog, d);
+	}
+}
+
+static void log_totals(struct daemon *d)
+{
+	const struct tftp_stats *st = tftp_server_stats(d->tftp);
+	log_info("serve", "tftp totals: %llu requests, %llu files sent, %llu failed, %llu not found, %llu refused, %llu bytes, %llu retransmits",
+		 (unsigned long long)st->requests, (unsigned long long)st->transfers_ok,
+		 (unsigned long long)st->transfers_failed, (unsigned long long)st->not_found,
+		 (unsigned long long)st->denied, (unsigned long long)st->bytes_sent,
+		 (unsigned long long)st->retransmits);
+}
+
 int cmd_serve(int argc, char **argv)
 {
 	for (int i = 1; i < argc; i++) {
@@ -351,112 +460,20 @@ int cmd_serve(int argc, char **argv)
 		return 2;
 	log_set_level((enum log_level)d->cfg.log_level);
 	signal(SIGPIPE, SIG_IGN);
-
 	if (check_data_dir(d->cfg.data_dir) < 0 || check_interfaces(&d->cfg) < 0)
 		return 2;
 	int rc = 1;
 	d->loop = ev_loop_new();
 	d->bus = events_new();
-	if (!d->loop || !d->bus)
-		goto out;
-	d->data_fd = open(d->cfg.data_dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
-	if (d->data_fd < 0 || (d->boot_fd = open_dir(d->data_fd, "boot", true)) < 0 ||
-	    (d->clients_fd = open_dir(d->data_fd, "clients", true)) < 0) {
-		log_error("serve", "cannot open %s/boot and %s/clients: %s", d->cfg.data_dir, d->cfg.data_dir,
-			  strerror(errno));
-		goto out;
+	if (d->loop && d->bus && open_data(d) == 0 && start_boot_services(d) == 0 && start_rest(d) == 0) {
+		announce_ready(d);
+		if (ev_loop_run(d->loop) < 0)
+			log_error("serve", "event loop failed: %s", strerror(errno));
+		else
+			rc = 0;
+		discovery_flush(&d->disc);
+		log_totals(d);
 	}
-	int n = clients_load(&d->clients, d->cfg.data_dir);
-	if (n < 0) {
-		log_error("serve", "cannot read %s/clients: %s", d->cfg.data_dir, strerror(-n));
-		goto out;
-	}
-	if (discovery_load(&d->disc, d->cfg.data_dir) < 0)
-		log_warn("serve", "cannot read %s, starting with an empty list", d->disc.path);
-	/* Overlay clients' roots (issue 4): mounted while we serve them. */
-	if (geteuid() == 0) {
-		/* clients/ and images/ are not for other local users (README,
-		 * "Security"); then the overlay roots, nosuid,nodev,noexec. */
-		provision_secure_tree(d->cfg.data_dir);
-		provision_mount_all(d->cfg.data_dir);
-	}
-	check_roots(d);
-	rescan_ifaces(d);
-
-	/* Issue 5 safety rule: never a second DHCP server on a network. */
-	if (d->cfg.dhcp == DHCP_FULL && !d->cfg.dhcp_force && dhcp_full_preflight(d) < 0)
-		goto out;
-	if (d->cfg.dhcp != DHCP_OFF) {
-		d->dhcp_fd = open_socket("DHCP", d->cfg.dhcp_port, true);
-		if (d->dhcp_fd < 0)
-			goto out;
-		d->dhcp = dhcp_service_new(d, d->dhcp_fd);
-		if (!d->dhcp)
-			goto out;
-	}
-	d->tftp_fd = open_socket("TFTP", d->cfg.tftp_port, false);
-	if (d->tftp_fd < 0)
-		goto out;
-	d->tftp_data_fd = open_socket("TFTP data", 0, false);
-	if (d->tftp_data_fd < 0)
-		goto out;
-	/* A storm of 200 Pis keeps many ACKs in flight at once. */
-	int rcv = 4 << 20;
-	setsockopt(d->tftp_data_fd, SOL_SOCKET, SO_RCVBUF, &rcv, sizeof(rcv));
-	setsockopt(d->tftp_data_fd, SOL_SOCKET, SO_SNDBUF, &rcv, sizeof(rcv));
-	setsockopt(d->tftp_fd, SOL_SOCKET, SO_RCVBUF, &rcv, sizeof(rcv));
-
-	struct tftp_limits lim;
-	tftp_limits_from(&d->cfg, &lim);
-	struct tftp_hooks hooks = { daemon_authorize, daemon_vars_for_addr, d };
-	d->tftp = tftp_server_new(d->loop, d->tftp_fd, d->tftp_data_fd, d->boot_fd, d->clients_fd,
-				  &d->ifs, &lim, &hooks, d->bus);
-	if (!d->tftp)
-		goto out;
-	if (d->cfg.nfs) {
-		struct nfs_config nc = { d->cfg.nfs_port, d->cfg.portmap_port, d->cfg.nfs_workers,
-					 d->cfg.nfs_max_connections };
-		struct nfs_hooks nh = { daemon_nfs_access, daemon_nfs_ids_for_addr, d, daemon_nfs_is_admin };
-		/* NFS is on by default: a host that already runs an NFS
-		 * server keeps DHCP and TFTP from us (logged loudly). */
-		d->nfs = nfs_server_new(d->loop, d->data_fd, d->clients_fd, &nc, &nh, d->bus);
-		if (!d->nfs)
-			log_error("serve", "continuing without NFS (see the error above; --nfs off silences this)");
-	}
-	if (fleet_daemon_start(d) < 0)
-		goto out;
-	if (ev_signal_add(d->loop, SIGTERM, on_signal, d) < 0 || ev_signal_add(d->loop, SIGINT, on_signal, d) < 0 ||
-	    ev_signal_add(d->loop, SIGHUP, on_signal, d) < 0)
-		goto out;
-	d->housekeeping = ev_timer_add(d->loop, HOUSEKEEPING_MS, on_housekeeping, d);
-
-	static const char *const dhcp_mode[] = { "proxy", "full", "off" };
-	log_info("serve", "ready: data %s, %zu registered clients, dhcp %s on port %u, tftp on port %u, answer %s",
-		 d->cfg.data_dir, d->clients.n, dhcp_mode[d->cfg.dhcp], d->cfg.dhcp_port, d->cfg.tftp_port,
-		 d->cfg.answer == ANSWER_ALL ? "all" : "known");
-	/* systemd Type=notify: ready once every socket is bound and the
-	 * overlays are mounted; the watchdog is fed from this loop, so a
-	 * wedged loop is what systemd sees. */
-	char ready[160];
-	snprintf(ready, sizeof(ready), "READY=1\nSTATUS=serving %zu registered Pis", d->clients.n);
-	sd_notify_send(ready);
-	uint64_t wd = sd_watchdog_ms();
-	if (wd) {
-		d->watchdog_ms = wd / 2 ? wd / 2 : 1;
-		d->watchdog = ev_timer_add(d->loop, d->watchdog_ms, on_watchdog, d);
-	}
-	if (ev_loop_run(d->loop) < 0)
-		log_error("serve", "event loop failed: %s", strerror(errno));
-	else
-		rc = 0;
-	discovery_flush(&d->disc);
-	const struct tftp_stats *st = tftp_server_stats(d->tftp);
-	log_info("serve", "tftp totals: %llu requests, %llu files sent, %llu failed, %llu not found, %llu refused, %llu bytes, %llu retransmits",
-		 (unsigned long long)st->requests, (unsigned long long)st->transfers_ok,
-		 (unsigned long long)st->transfers_failed, (unsigned long long)st->not_found,
-		 (unsigned long long)st->denied, (unsigned long long)st->bytes_sent,
-		 (unsigned long long)st->retransmits);
-out:
 	nfs_server_free(d->nfs); /* its export fds would keep overlays busy */
 	d->nfs = NULL;
 	if (d->data_fd >= 0 && geteuid() == 0)
