@@ -379,12 +379,13 @@ static int copy_meta(struct copy_ctx *c, int sdir, int ddir, const char *name, c
 	struct timespec ts[2] = { s->st_atim, s->st_mtim };
 	if ((*dfd >= 0 ? futimens(*dfd, ts) : utimensat(ddir, name, ts, AT_SYMLINK_NOFOLLOW)) < 0)
 		return fail(c, errno, "setting times of");
-	if (*dfd >= 0 && S_ISREG(s->st_mode) && close(*dfd) < 0) {
+	if (*dfd >= 0 && S_ISREG(s->st_mode)) {
+		int fd = *dfd;
 		*dfd = -1;
-		return fail(c, errno, "closing");
+		if (close(fd) < 0)
+			return fail(c, errno, "closing");
 	}
-	*dfd = -1;
-	return 0;
+	return 0; /* a directory's fd is closed by the caller */
 }
 
 static int copy_one(struct copy_ctx *c, int sdir, int ddir, const char *name, int depth)
