@@ -17,7 +17,7 @@ int cmd_serve(int argc, char **argv);   /* src/daemon/serve.c */
 void serve_man_keys(FILE *f);
 void serve_conf_example(FILE *f);
 int cmd_probe(int argc, char **argv);   /* src/probe/probe_main.c */
-/* provisioning (src/cli/cli_provision.c) */
+/* provisioning (src/cli/: cli_provision.c, cli_client.c, cli_list.c, cli_pisetup.c) */
 int cmd_init(int argc, char **argv);
 int cmd_image(int argc, char **argv);
 int cmd_add(int argc, char **argv);

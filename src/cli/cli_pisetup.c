@@ -69,7 +69,14 @@ static int sd_refuse(const char *dir, int dfd, const char *cfg, bool force)
 	return 0;
 }
 
-int cmd_prepare_sd(int argc, char **argv)
+struct sd_args {
+	const char *data, *bootcode, *dir;
+	bool only, force;
+};
+
+/* prepare-sd's options into a. -1 to go on, else the exit status (usage
+ * printed). */
+static int prepare_sd_args(int argc, char **argv, struct sd_args *a)
 {
 	static const struct option opts[] = { { "bootcode-only", no_argument, NULL, 'b' },
 					       { "bootcode", required_argument, NULL, 'c' },
@@ -77,16 +84,14 @@ int cmd_prepare_sd(int argc, char **argv)
 					       { "force", no_argument, NULL, 'f' },
 					       { "help", no_argument, NULL, 'h' },
 					       { 0, 0, 0, 0 } };
-	const char *data = DEFAULT_DATA, *bootcode = NULL;
-	bool only = false, force = false;
 	int c;
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "bc:d:fh", opts, NULL)) != -1) {
 		switch (c) {
-		case 'b': only = true; break;
-		case 'f': force = true; break;
-		case 'c': bootcode = optarg; break;
-		case 'd': data = optarg; break;
+		case 'b': a->only = true; break;
+		case 'f': a->force = true; break;
+		case 'c': a->bootcode = optarg; break;
+		case 'd': a->data = optarg; break;
 		default:
 			fprintf(c == 'h' ? stdout : stderr,
 				"usage: pinetboot prepare-sd BOOT_DIR                       (Pi 3B: enable USB/network boot in OTP)\n"
@@ -100,48 +105,90 @@ int cmd_prepare_sd(int argc, char **argv)
 			return c == 'h' ? 0 : 2;
 		}
 	}
-	if (optind != argc - 1 || !cli_data_ok(data)) {
+	if (optind != argc - 1 || !cli_data_ok(a->data)) {
 		fprintf(stderr, "usage: pinetboot prepare-sd BOOT_DIR [--bootcode-only]\n");
 		return 2;
 	}
-	const char *dir = argv[optind];
-	int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (dfd < 0) {
-		fprintf(stderr, "pinetboot prepare-sd: %s: %s\n", dir, strerror(errno));
+	a->dir = argv[optind];
+	return -1;
+}
+
+/* --bootcode-only: bootcode.bin (--bootcode FILE, else DATA/boot's) and
+ * an empty "timeout" file into the card at dfd. Exit status. */
+static int sd_write_bootcode(const struct sd_args *a, int dfd)
+{
+	char src[PATH_MAX], *b = NULL;
+	size_t len = 0;
+	if (!a->bootcode)
+		pathf(src, sizeof(src), "%s/boot/bootcode.bin", a->data);
+	const char *from = a->bootcode ? a->bootcode : src;
+	int r = read_file_at(AT_FDCWD, from, 1 << 20, &b, &len);
+	if (r < 0) {
+		fprintf(stderr, "pinetboot prepare-sd: %s: %s (give --bootcode FILE)\n", from, strerror(-r));
 		return 1;
 	}
 	int rc = 0;
-	if (only) {
-		char src[PATH_MAX], *b = NULL;
-		size_t len = 0;
-		if (!bootcode)
-			pathf(src, sizeof(src), "%s/boot/bootcode.bin", data);
-		int r = read_file_at(AT_FDCWD, bootcode ? bootcode : src, 1 << 20, &b, &len);
-		if (r < 0) {
-			fprintf(stderr, "pinetboot prepare-sd: %s: %s (give --bootcode FILE)\n", bootcode ? bootcode : src,
-				strerror(-r));
-			close(dfd);
-			return 1;
-		}
-		/* bootcode.bin from the SD card, then network; the empty
-		 * "timeout" file makes it retry the network instead of giving up. */
-		if ((r = write_file_at(dfd, "bootcode.bin", b, len, 0644)) < 0 ||
-		    (r = write_file_at(dfd, "timeout", "", 0, 0644)) < 0) {
-			fprintf(stderr, "pinetboot prepare-sd: writing to %s: %s\n", dir, strerror(-r));
-			rc = 1;
-		} else {
-			printf("wrote %s/bootcode.bin (%zu bytes) and %s/timeout\n", dir, len, dir);
-		}
-		free(b);
-		close(dfd);
-		return rc;
+	/* bootcode.bin from the SD card, then network; the empty
+	 * "timeout" file makes it retry the network instead of giving up. */
+	if ((r = write_file_at(dfd, "bootcode.bin", b, len, 0644)) < 0 ||
+	    (r = write_file_at(dfd, "timeout", "", 0, 0644)) < 0) {
+		fprintf(stderr, "pinetboot prepare-sd: writing to %s: %s\n", a->dir, strerror(-r));
+		rc = 1;
+	} else {
+		printf("wrote %s/bootcode.bin (%zu bytes) and %s/timeout\n", a->dir, len, a->dir);
 	}
+	free(b);
+	return rc;
+}
+
+/* Has config.txt a line "program_usb_boot_mode=1" (trailing blanks and
+ * '\r' ignored)? */
+static bool cfg_has_usb_boot_mode(const char *cfg)
+{
+	static const char want[] = "program_usb_boot_mode=1";
+	bool have = false;
+	for (const char *l = cfg; l && *l;) {
+		const char *nl = strchr(l, '\n');
+		size_t n = nl ? (size_t)(nl - l) : strlen(l);
+		while (n && (l[n - 1] == '\r' || l[n - 1] == ' '))
+			n--;
+		if (n == sizeof(want) - 1 && strncmp(l, want, n) == 0)
+			have = true;
+		l = nl ? nl + 1 : NULL;
+	}
+	return have;
+}
+
+/* Append program_usb_boot_mode=1 in an [all] section to config.txt
+ * (cfg, len bytes). Exit status. */
+static int cfg_append_usb_boot_mode(const char *dir, int dfd, const char *cfg, size_t len)
+{
+	static const char add[] = "\n[all]\n# pinetboot: program the OTP for USB/network boot. Boot once, check\n"
+				  "# 'vcgencmd otp_dump | grep 17:' shows 17:3020000a, then remove this line.\n"
+				  "program_usb_boot_mode=1\n";
+	int rc = 0;
+	char *n = malloc(len + sizeof(add));
+	if (!n || (memcpy(n, cfg, len), memcpy(n + len, add, sizeof(add)),
+		   write_file_at(dfd, "config.txt", n, len + sizeof(add) - 1, 0644) < 0)) {
+		fprintf(stderr, "pinetboot prepare-sd: writing %s/config.txt failed\n", dir);
+		rc = 1;
+	} else {
+		printf("added program_usb_boot_mode=1 to %s/config.txt\n"
+		       "boot the Pi 3B once from this card, then run 'vcgencmd otp_dump | pinetboot check-otp -'\n",
+		       dir);
+	}
+	free(n);
+	return rc;
+}
+
+/* The first form: make sure config.txt programs the OTP. Exit status. */
+static int sd_enable_usb_boot(const struct sd_args *a, int dfd)
+{
 	char *cfg = NULL;
 	size_t len = 0;
 	int r = read_file_at(dfd, "config.txt", 1 << 20, &cfg, &len);
-	if ((r == 0 || r == -ENOENT) && sd_refuse(dir, dfd, r == 0 ? cfg : NULL, force)) {
+	if ((r == 0 || r == -ENOENT) && sd_refuse(a->dir, dfd, r == 0 ? cfg : NULL, a->force)) {
 		free(cfg);
-		close(dfd);
 		return 1;
 	}
 	if (r == -ENOENT) {
@@ -149,40 +196,30 @@ int cmd_prepare_sd(int argc, char **argv)
 		r = cfg ? 0 : -ENOMEM;
 	}
 	if (r < 0) {
-		fprintf(stderr, "pinetboot prepare-sd: %s/config.txt: %s\n", dir, strerror(-r));
-		close(dfd);
+		fprintf(stderr, "pinetboot prepare-sd: %s/config.txt: %s\n", a->dir, strerror(-r));
 		return 1;
 	}
-	bool have = false;
-	for (char *l = cfg; l && *l;) {
-		char *nl = strchr(l, '\n');
-		size_t n = nl ? (size_t)(nl - l) : strlen(l);
-		while (n && (l[n - 1] == '\r' || l[n - 1] == ' '))
-			n--;
-		static const char want[] = "program_usb_boot_mode=1";
-		if (n == sizeof(want) - 1 && strncmp(l, want, n) == 0)
-			have = true;
-		l = nl ? nl + 1 : NULL;
-	}
-	if (have) {
-		printf("%s/config.txt already has program_usb_boot_mode=1\n", dir);
-	} else {
-		static const char add[] = "\n[all]\n# pinetboot: program the OTP for USB/network boot. Boot once, check\n"
-					  "# 'vcgencmd otp_dump | grep 17:' shows 17:3020000a, then remove this line.\n"
-					  "program_usb_boot_mode=1\n";
-		char *n = malloc(len + sizeof(add));
-		if (!n || (memcpy(n, cfg, len), memcpy(n + len, add, sizeof(add)),
-			   write_file_at(dfd, "config.txt", n, len + sizeof(add) - 1, 0644) < 0)) {
-			fprintf(stderr, "pinetboot prepare-sd: writing %s/config.txt failed\n", dir);
-			rc = 1;
-		} else {
-			printf("added program_usb_boot_mode=1 to %s/config.txt\n"
-			       "boot the Pi 3B once from this card, then run 'vcgencmd otp_dump | pinetboot check-otp -'\n",
-			       dir);
-		}
-		free(n);
-	}
+	int rc = 0;
+	if (cfg_has_usb_boot_mode(cfg))
+		printf("%s/config.txt already has program_usb_boot_mode=1\n", a->dir);
+	else
+		rc = cfg_append_usb_boot_mode(a->dir, dfd, cfg, len);
 	free(cfg);
+	return rc;
+}
+
+int cmd_prepare_sd(int argc, char **argv)
+{
+	struct sd_args a = { .data = DEFAULT_DATA };
+	int rc = prepare_sd_args(argc, argv, &a);
+	if (rc >= 0)
+		return rc;
+	int dfd = open(a.dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dfd < 0) {
+		fprintf(stderr, "pinetboot prepare-sd: %s: %s\n", a.dir, strerror(errno));
+		return 1;
+	}
+	rc = a.only ? sd_write_bootcode(&a, dfd) : sd_enable_usb_boot(&a, dfd);
 	close(dfd);
 	return rc;
 }
@@ -217,66 +254,48 @@ int cmd_check_otp(int argc, char **argv)
 	return v == OTP_NETBOOT_DISABLED ? 1 : v == OTP_NETBOOT_UNKNOWN ? 2 : 0;
 }
 
-int cmd_eeprom_config(int argc, char **argv)
+/* eeprom-config FILE: check a bootloader config. Exit status. */
+static int eeprom_check_file(const char *path, int model)
 {
-	static const struct option opts[] = { { "model", required_argument, NULL, 'm' },
-					       { "help", no_argument, NULL, 'h' },
-					       { 0, 0, 0, 0 } };
-	int c, model = 0;
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "m:h", opts, NULL)) != -1) {
-		if (c == 'm' && (!strcmp(optarg, "4") || !strcmp(optarg, "5"))) {
-			model = optarg[0] - '0';
-			continue;
-		}
-		fprintf(c == 'h' ? stdout : stderr,
-			"usage: pinetboot eeprom-config [FILE|- [--model 4|5]]\n"
-			"without FILE: print the Pi 4/5 bootloader settings for network boot;\n"
-			"with FILE (e.g. 'rpi-eeprom-config > FILE'): check it for network boot with pinetboot:\n"
-			"keys, numbers, the documented minimums (DHCP_TIMEOUT >= 5000, DHCP_REQ_TIMEOUT >= 500,\n"
-			"TFTP_FILE_TIMEOUT >= 5000 ms), TFTP_IP, PXE_OPTION43, and the BOOT_ORDER each model gets\n"
-			"from [all]/[pi4]/[pi5] sections (both models unless --model).\n"
-			"exit status: 0 fine, 1 errors found, 2 unreadable or usage\n");
-		return c == 'h' ? 0 : 2;
-	}
-	if (optind + 1 < argc) {
-		fprintf(stderr, "pinetboot eeprom-config: unexpected argument '%.60s'\n", argv[optind + 1]);
+	char *txt, out[16384];
+	size_t len;
+	int r = slurp(path, 1 << 16, &txt, &len);
+	if (r < 0) {
+		fprintf(stderr, "pinetboot eeprom-config: %s: %s\n", path, strerror(-r));
 		return 2;
 	}
-	if (optind < argc) {
-		const char *path = argv[optind];
-		char *txt, out[16384];
-		size_t len;
-		int r = slurp(path, 1 << 16, &txt, &len);
-		if (r < 0) {
-			fprintf(stderr, "pinetboot eeprom-config: %s: %s\n", path, strerror(-r));
-			return 2;
-		}
-		int errs = eeprom_validate(txt, len, model, out, sizeof(out));
-		free(txt);
-		fputs(out, stdout);
-		printf("%s: %d error%s\n", path, errs, errs == 1 ? "" : "s");
-		return errs ? 1 : 0;
-	}
-	if (model) {
-		fprintf(stderr, "pinetboot eeprom-config: --model goes with a FILE to check\n");
-		return 2;
-	}
-	char raw[1024], expl[1200];
-	eeprom_boot_order_explain("0xf21", raw, sizeof(raw), NULL);
-	/* the explanation goes into the config as comments */
+	int errs = eeprom_validate(txt, len, model, out, sizeof(out));
+	free(txt);
+	fputs(out, stdout);
+	printf("%s: %d error%s\n", path, errs, errs == 1 ? "" : "s");
+	return errs ? 1 : 0;
+}
+
+/* Each line of text as a config comment ('#' before it) into out; lines
+ * that do not fit are left out. */
+static void as_comments(const char *text, char *out, size_t outlen)
+{
 	size_t o = 0;
-	for (const char *l = raw; *l && o + 4 < sizeof(expl);) {
+	for (const char *l = text; *l && o + 4 < outlen;) {
 		const char *nl = strchr(l, '\n');
 		size_t n = nl ? (size_t)(nl - l) + 1 : strlen(l);
-		if (o + n + 2 >= sizeof(expl))
+		if (o + n + 2 >= outlen)
 			break;
-		expl[o++] = '#';
-		memcpy(expl + o, l, n);
+		out[o++] = '#';
+		memcpy(out + o, l, n);
 		o += n;
 		l += n;
 	}
-	expl[o] = '\0';
+	out[o] = '\0';
+}
+
+/* eeprom-config without FILE: the settings to apply, commented. */
+static void eeprom_print_template(void)
+{
+	char raw[1024], expl[1200];
+	eeprom_boot_order_explain("0xf21", raw, sizeof(raw), NULL);
+	/* the explanation goes into the config as comments */
+	as_comments(raw, expl, sizeof(expl));
 	printf("# Pi 4 / 400 / CM4 / Pi 5 bootloader settings for network boot with pinetboot.\n"
 	       "# Apply on the Pi:  sudo -E rpi-eeprom-config --edit   (takes effect at the next reboot)\n"
 	       "# Check:            rpi-eeprom-config   or   vcgencmd bootloader_config\n"
@@ -303,5 +322,40 @@ int cmd_eeprom_config(int argc, char **argv)
 	       "# TFTP_IP=192.168.1.10  only if the DHCP answers must be overridden (not needed with pinetboot)\n"
 	       "ENABLE_SELF_UPDATE=1\n",
 	       expl);
+}
+
+int cmd_eeprom_config(int argc, char **argv)
+{
+	static const struct option opts[] = { { "model", required_argument, NULL, 'm' },
+					       { "help", no_argument, NULL, 'h' },
+					       { 0, 0, 0, 0 } };
+	int c, model = 0;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "m:h", opts, NULL)) != -1) {
+		if (c == 'm' && (!strcmp(optarg, "4") || !strcmp(optarg, "5"))) {
+			model = optarg[0] - '0';
+			continue;
+		}
+		fprintf(c == 'h' ? stdout : stderr,
+			"usage: pinetboot eeprom-config [FILE|- [--model 4|5]]\n"
+			"without FILE: print the Pi 4/5 bootloader settings for network boot;\n"
+			"with FILE (e.g. 'rpi-eeprom-config > FILE'): check it for network boot with pinetboot:\n"
+			"keys, numbers, the documented minimums (DHCP_TIMEOUT >= 5000, DHCP_REQ_TIMEOUT >= 500,\n"
+			"TFTP_FILE_TIMEOUT >= 5000 ms), TFTP_IP, PXE_OPTION43, and the BOOT_ORDER each model gets\n"
+			"from [all]/[pi4]/[pi5] sections (both models unless --model).\n"
+			"exit status: 0 fine, 1 errors found, 2 unreadable or usage\n");
+		return c == 'h' ? 0 : 2;
+	}
+	if (optind + 1 < argc) {
+		fprintf(stderr, "pinetboot eeprom-config: unexpected argument '%.60s'\n", argv[optind + 1]);
+		return 2;
+	}
+	if (optind < argc)
+		return eeprom_check_file(argv[optind], model);
+	if (model) {
+		fprintf(stderr, "pinetboot eeprom-config: --model goes with a FILE to check\n");
+		return 2;
+	}
+	eeprom_print_template();
 	return 0;
 }

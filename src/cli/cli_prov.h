@@ -1,7 +1,7 @@
 /* cli_prov.h - helpers shared by the provisioning command files
- * (cli_provision.c, cli_pisetup.c).
+ * (cli_provision.c, cli_client.c, cli_list.c, cli_pisetup.c).
  *
- * Owns: cli_data_ok, cli_no_more_args. Must not touch: daemon/
+ * Owns: cli_data_ok, cli_no_more_args, cli_need_root. Must not touch: daemon/
  * internals. */
 #ifndef PINETBOOT_CLI_PROV_H
 #define PINETBOOT_CLI_PROV_H
@@ -15,5 +15,8 @@ int cli_data_ok(const char *d);
 /* Stray positional arguments: argv[first..argc) must be empty. Prints
  * "pinetboot CMD: unexpected argument 'X'" and returns 0 when not. */
 int cli_no_more_args(const char *cmd, int argc, char **argv, int first);
+/* Root (file owners are preserved, filesystems mounted)? Else a message
+ * naming the command and 0. */
+int cli_need_root(const char *what);
 
 #endif

@@ -295,52 +295,62 @@ static bool root_excluded(const char *name)
 	return false;
 }
 
-static int copy_one(struct copy_ctx *c, int sdir, int ddir, const char *name, int depth)
+/* A second name of a file already copied becomes a hard link to the
+ * copy. 1 linked, 0 not seen before (copy it), or a negative errno. */
+static int copy_hardlink(struct copy_ctx *c, int ddir, const char *name, const struct stat *s)
 {
-	struct stat s;
-	int r = 0, sfd = -1, dfd = -1;
-	if (prov_cancel)
-		return -ECANCELED;
-	if (fstatat(sdir, name, &s, AT_SYMLINK_NOFOLLOW) < 0)
-		return errno == ENOENT ? 0 : fail(c, errno, "stat");
-	if (c->o->have_skip && S_ISDIR(s.st_mode) && s.st_dev == c->o->skip_dev && s.st_ino == c->o->skip_ino)
+	if (S_ISDIR(s->st_mode) || s->st_nlink <= 1)
 		return 0;
-	if (!S_ISDIR(s.st_mode) && s.st_nlink > 1) {
-		const char *first = link_find(c, s.st_dev, s.st_ino);
-		if (first) {
-			if (linkat(c->dst_root, first, ddir, name, 0) < 0)
-				return fail(c, errno, "hard-linking");
-			c->st->files++;
-			return 0;
-		}
-	}
-	if (S_ISDIR(s.st_mode)) {
-		if (mkdirat(ddir, name, 0700) < 0)
-			return fail(c, errno, "mkdir");
-		if ((sfd = openat(sdir, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) < 0 ||
-		    (dfd = openat(ddir, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) < 0) {
-			r = fail(c, errno, "opening");
-			goto out;
-		}
-		/* A mount point (rsync -x) or an excluded system directory is
-		 * copied as itself, empty. */
-		bool descend = !(c->o->one_fs && s.st_dev != c->root_dev) &&
-			       !(c->o->root_excludes && depth == 0 && root_excluded(name));
-		if (descend && (r = copy_dir(c, sfd, dfd, depth + 1)) < 0)
-			goto out;
-	} else if (S_ISREG(s.st_mode)) {
-		if ((sfd = openat(sdir, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOATIME)) < 0 &&
-		    (errno != EPERM || (sfd = openat(sdir, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) < 0)) {
-			r = fail(c, errno, "opening");
-			goto out;
-		}
-		if ((dfd = openat(ddir, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600)) < 0) {
-			r = fail(c, errno, "creating");
-			goto out;
-		}
-		if ((r = copy_reg_data(c, sfd, dfd, &s)) < 0)
-			goto out;
-	} else if (S_ISLNK(s.st_mode)) {
+	const char *first = link_find(c, s->st_dev, s->st_ino);
+	if (!first)
+		return 0;
+	if (linkat(c->dst_root, first, ddir, name, 0) < 0)
+		return fail(c, errno, "hard-linking");
+	c->st->files++;
+	return 1;
+}
+
+/* A directory: made 0700 (its mode is set after its contents), then
+ * filled. The fds opened are left in *sfd and *dfd for the caller. */
+static int copy_node_dir(struct copy_ctx *c, int sdir, int ddir, const char *name, const struct stat *s, int depth,
+			 int *sfd, int *dfd)
+{
+	if (mkdirat(ddir, name, 0700) < 0)
+		return fail(c, errno, "mkdir");
+	if ((*sfd = openat(sdir, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) < 0 ||
+	    (*dfd = openat(ddir, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) < 0)
+		return fail(c, errno, "opening");
+	/* A mount point (rsync -x) or an excluded system directory is
+	 * copied as itself, empty. */
+	bool descend = !(c->o->one_fs && s->st_dev != c->root_dev) &&
+		       !(c->o->root_excludes && depth == 0 && root_excluded(name));
+	return descend ? copy_dir(c, *sfd, *dfd, depth + 1) : 0;
+}
+
+/* A regular file: created 0600, its data copied. The fds are left in
+ * *sfd and *dfd for the caller. */
+static int copy_node_reg(struct copy_ctx *c, int sdir, int ddir, const char *name, const struct stat *s, int *sfd,
+			 int *dfd)
+{
+	if ((*sfd = openat(sdir, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOATIME)) < 0 &&
+	    (errno != EPERM || (*sfd = openat(sdir, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) < 0))
+		return fail(c, errno, "opening");
+	if ((*dfd = openat(ddir, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600)) < 0)
+		return fail(c, errno, "creating");
+	return copy_reg_data(c, *sfd, *dfd, s);
+}
+
+/* Make name in ddir as the source entry is: a directory with its
+ * contents, a file with its data, a symlink, or a device node, fifo or
+ * socket. Ownership, mode, xattrs and times come after (copy_meta). */
+static int copy_node(struct copy_ctx *c, int sdir, int ddir, const char *name, const struct stat *s, int depth,
+		     int *sfd, int *dfd)
+{
+	if (S_ISDIR(s->st_mode))
+		return copy_node_dir(c, sdir, ddir, name, s, depth, sfd, dfd);
+	if (S_ISREG(s->st_mode))
+		return copy_node_reg(c, sdir, ddir, name, s, sfd, dfd);
+	if (S_ISLNK(s->st_mode)) {
 		char target[PATH_MAX];
 		ssize_t n = readlinkat(sdir, name, target, sizeof(target) - 1);
 		if (n < 0)
@@ -348,26 +358,51 @@ static int copy_one(struct copy_ctx *c, int sdir, int ddir, const char *name, in
 		target[n] = '\0';
 		if (symlinkat(target, ddir, name) < 0)
 			return fail(c, errno, "symlink");
-	} else {
-		/* device nodes, fifos, sockets */
-		if (mknodat(ddir, name, s.st_mode & (S_IFMT | 07777), s.st_rdev) < 0)
-			return fail(c, errno, "mknod");
+		return 0;
 	}
-	if ((r = set_owner_mode(c, ddir, name, dfd, &s)) < 0)
-		goto out;
-	if ((r = copy_xattrs(c, sfd, dfd, sdir, ddir, name)) < 0)
-		goto out;
-	struct timespec ts[2] = { s.st_atim, s.st_mtim };
-	if ((dfd >= 0 ? futimens(dfd, ts) : utimensat(ddir, name, ts, AT_SYMLINK_NOFOLLOW)) < 0) {
-		r = fail(c, errno, "setting times of");
-		goto out;
+	/* device nodes, fifos, sockets */
+	if (mknodat(ddir, name, s->st_mode & (S_IFMT | 07777), s->st_rdev) < 0)
+		return fail(c, errno, "mknod");
+	return 0;
+}
+
+/* Owner, mode, xattrs and times of the copy, then the regular file's
+ * close (its errors count: the data may only fail to land there). */
+static int copy_meta(struct copy_ctx *c, int sdir, int ddir, const char *name, const struct stat *s, int sfd,
+		     int *dfd)
+{
+	int r;
+	if ((r = set_owner_mode(c, ddir, name, *dfd, s)) < 0)
+		return r;
+	if ((r = copy_xattrs(c, sfd, *dfd, sdir, ddir, name)) < 0)
+		return r;
+	struct timespec ts[2] = { s->st_atim, s->st_mtim };
+	if ((*dfd >= 0 ? futimens(*dfd, ts) : utimensat(ddir, name, ts, AT_SYMLINK_NOFOLLOW)) < 0)
+		return fail(c, errno, "setting times of");
+	if (*dfd >= 0 && S_ISREG(s->st_mode)) {
+		int fd = *dfd;
+		*dfd = -1;
+		if (close(fd) < 0)
+			return fail(c, errno, "closing");
 	}
-	if (dfd >= 0 && S_ISREG(s.st_mode) && close(dfd) < 0) {
-		dfd = -1;
-		r = fail(c, errno, "closing");
+	return 0; /* a directory's fd is closed by the caller */
+}
+
+static int copy_one(struct copy_ctx *c, int sdir, int ddir, const char *name, int depth)
+{
+	struct stat s;
+	int r, sfd = -1, dfd = -1;
+	if (prov_cancel)
+		return -ECANCELED;
+	if (fstatat(sdir, name, &s, AT_SYMLINK_NOFOLLOW) < 0)
+		return errno == ENOENT ? 0 : fail(c, errno, "stat");
+	if (c->o->have_skip && S_ISDIR(s.st_mode) && s.st_dev == c->o->skip_dev && s.st_ino == c->o->skip_ino)
+		return 0;
+	if ((r = copy_hardlink(c, ddir, name, &s)) != 0)
+		return r < 0 ? r : 0;
+	if ((r = copy_node(c, sdir, ddir, name, &s, depth, &sfd, &dfd)) < 0 ||
+	    (r = copy_meta(c, sdir, ddir, name, &s, sfd, &dfd)) < 0)
 		goto out;
-	}
-	dfd = -1;
 	if (!S_ISDIR(s.st_mode) && s.st_nlink > 1 && (r = link_add(c, s.st_dev, s.st_ino)) < 0)
 		goto out;
 	c->st->files++;

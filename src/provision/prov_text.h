@@ -81,7 +81,7 @@ enum otp_verdict {
 /* Decode rows 17, 28, 30 into plain English in out; returns the verdict. */
 enum otp_verdict otp_report(const struct otp *o, char *out, size_t outlen);
 
-/* --- EEPROM bootloader config (Pi 4/5) --- */
+/* --- EEPROM bootloader config (Pi 4/5), in prov_eeprom.c --- */
 /* Validate a bootloader config for network boot (KEY=value lines, values
  * optionally in double quotes, [filter] sections, # comments). Every line:
  * unknown keys, a bad BOOT_ORDER, non-numbers, the documented minimums

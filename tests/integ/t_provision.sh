@@ -345,6 +345,13 @@ mkdir -p "$S3/etc"
 echo x >"$S3/etc/x"
 check "import skips the data dir itself" bash -c "'$BIN' image import self --from '$S3' --data '$S3/data' && test -f '$S3/data/images/self/root/etc/x' && test ! -e '$S3/data/images/self/root/data'"
 
+# A rootfs has far more directories than fds: each copied directory's fd
+# must be closed (300 directories under a limit of 64 fds).
+S4=$PNB_TMP/s4
+for i in $(seq 1 300); do mkdir -p "$S4/d$i" && echo x >"$S4/d$i/f"; done
+check "import of more directories than the fd limit" bash -c "ulimit -n 64 && '$BIN' image import manydirs --from '$S4' --data '$S4.data' >/dev/null && test -f '$S4.data/images/manydirs/root/d300/f'"
+rm -rf "$S4" "$S4.data"
+
 # ------------------------------------------------------------ preparing the Pis
 SD=$PNB_TMP/sd
 mkdir -p "$SD"
