@@ -254,8 +254,8 @@ check "guest: pinetboot image import tiny --from /root/tiny" g pinetboot image i
 # ---------------------------------------------------------------- the service
 # First a start that must fail: an unknown key in pinetboot.conf. systemctl
 # start returns an error (no READY), the unit is not active, and the
-# journal names the file and line. Then the admin stops the restarts,
-# fixes the file and resets the failed state.
+# journal names the file and line. Then the admin stops the restarts
+# (Restart=on-failure retries a bad config every RestartSec) and fixes it.
 g "cp /srv/pinetboot/pinetboot.conf /root/pinetboot.conf.good && echo 'no-such-key = 1' >>/srv/pinetboot/pinetboot.conf"
 t0=$(date +%s)
 g timeout 60 systemctl start pinetboot >/dev/null 2>&1
@@ -273,8 +273,9 @@ diag "bad config, 5 s later: is-active '$(g systemctl is-active pinetboot 2>&1)'
 	"$(g systemctl show -p NRestarts pinetboot 2>&1) (Restart=on-failure, RestartSec=2s);" \
 	"'unknown key' lines under journalctl -p err: $(g "journalctl -b -u pinetboot -p err -o cat --no-pager | grep -c no-such-key" 2>&1)" \
 	"of $(g "journalctl -b -u pinetboot -o cat --no-pager | grep -c no-such-key" 2>&1)"
-check "guest: stopped, config restored, failed state reset" \
-	g "systemctl stop pinetboot && cp /root/pinetboot.conf.good /srv/pinetboot/pinetboot.conf && systemctl reset-failed pinetboot"
+check "guest: systemctl stop ends the restarts; config restored" \
+	g "systemctl stop pinetboot; systemctl reset-failed pinetboot 2>/dev/null;
+	   cp /root/pinetboot.conf.good /srv/pinetboot/pinetboot.conf && ! systemctl is-active -q pinetboot"
 
 t0=$(date +%s)
 g systemctl enable --now pinetboot >"$PNB_TMP/enable.log" 2>&1
