@@ -1,10 +1,13 @@
 #!/bin/bash
 # debian-tree.sh [OUTDIR] - a Debian bookworm root laid out like Raspberry Pi
-# OS, for tests/integ/t_real_os.sh. Prints the tree's path on stdout.
+# OS, for tests/integ/t_real_os.sh and t_service.sh. Prints the tree's path
+# on stdout.
 #
 # debootstrap --variant=minbase with systemd-sysv, dbus, openssh-server,
 # nfs-common, netbase, linux-image-amd64 and initramfs-tools (no
-# recommends), then:
+# recommends), plus the runtime dependencies of the pinetboot .deb (the
+# guest of t_service.sh installs it with no network: libinih1, libsodium23,
+# libmicrohttpd12, mtools, xz-utils, adduser) and man-db, then:
 #   - initramfs-tools set up for an NFS root (BOOT=nfs, MODULES=list with the
 #     virtio NIC and NFS modules) and the initramfs regenerated in the chroot;
 #   - /boot/firmware as Raspberry Pi OS bookworm has it: cmdline.txt (the SD
@@ -29,6 +32,8 @@ SUITE=bookworm
 # netid and fails with "Protocol not supported" (minbase leaves it out; Pi
 # OS has it).
 PKGS=systemd-sysv,dbus,openssh-server,nfs-common,netbase,linux-image-amd64,initramfs-tools,iproute2
+# What `apt install ./pinetboot_*.deb` needs in t_service.sh's guest.
+PKGS=$PKGS,libinih1,libsodium23,libmicrohttpd12,mtools,xz-utils,adduser,man-db
 # Same partition UUID prefix style as Pi OS images (disk id + partition number).
 DISKID=6c586e13
 
