@@ -109,6 +109,26 @@ void log_msg(enum log_level lvl, const char *subsys, const char *fmt, ...)
 	(void)w;
 }
 
+void log_plain_error(const char *fmt, ...)
+{
+	char line[1024];
+	size_t n = 0;
+	if (log_to_journal()) {
+		memcpy(line, prio[LOG_LVL_ERROR], 3);
+		n = 3;
+	}
+	va_list ap;
+	va_start(ap, fmt);
+	int k = vsnprintf(line + n, sizeof(line) - n, fmt, ap);
+	va_end(ap);
+	if (k > 0)
+		n += (size_t)k;
+	if (n > sizeof(line) - 1)
+		n = sizeof(line) - 1;
+	ssize_t w = write(STDERR_FILENO, line, n);
+	(void)w;
+}
+
 char *log_escape(char *dst, size_t dstlen, const void *src, size_t srclen)
 {
 	static const char hex[] = "0123456789abcdef";

@@ -20,6 +20,10 @@ void log_set_timestamps(int on);
  * then start with an sd-daemon "<N>" priority and carry no timestamp. */
 int log_to_journal(void);
 
+/* A command's own error message, as given (fmt ends with "\n"), at error
+ * priority when stderr is journald's: `journalctl -p err` shows it. */
+void log_plain_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
 void log_msg(enum log_level lvl, const char *subsys, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 

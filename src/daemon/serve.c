@@ -57,7 +57,7 @@ static int apply_flags(struct config *c, int argc, char **argv, int pass)
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i];
 		if (strncmp(a, "--", 2) != 0) {
-			fprintf(stderr, "pinetboot serve: unexpected argument '%s'\n", a);
+			log_plain_error("pinetboot serve: unexpected argument '%s'\n", a);
 			return -1;
 		}
 		char key[64];
@@ -65,7 +65,7 @@ static int apply_flags(struct config *c, int argc, char **argv, int pass)
 		const char *eq = strchr(a + 2, '=');
 		size_t kl = eq ? (size_t)(eq - a - 2) : strlen(a + 2);
 		if (kl >= sizeof(key)) {
-			fprintf(stderr, "pinetboot serve: unknown flag '%s'\n", a);
+			log_plain_error("pinetboot serve: unknown flag '%s'\n", a);
 			return -1;
 		}
 		memcpy(key, a + 2, kl);
@@ -74,7 +74,7 @@ static int apply_flags(struct config *c, int argc, char **argv, int pass)
 			val = eq + 1;
 		} else {
 			if (i + 1 >= argc) {
-				fprintf(stderr, "pinetboot serve: --%s needs a value\n", key);
+				log_plain_error("pinetboot serve: --%s needs a value\n", key);
 				return -1;
 			}
 			val = argv[++i];
@@ -84,17 +84,17 @@ static int apply_flags(struct config *c, int argc, char **argv, int pass)
 			char *dst = !strcmp(key, "data") ? c->data_dir : c->config_file;
 			size_t cap = !strcmp(key, "data") ? sizeof(c->data_dir) : sizeof(c->config_file);
 			if (strlen(val) >= cap) {
-				fprintf(stderr, "pinetboot serve: --%s: path too long\n", key);
+				log_plain_error("pinetboot serve: --%s: path too long\n", key);
 				return -1;
 			}
 			snprintf(dst, cap, "%s", val);
 		} else if (pass == 1 && !path_key) {
 			if (!config_has_key(key)) {
-				fprintf(stderr, "pinetboot serve: unknown flag '--%s' (see --help)\n", key);
+				log_plain_error("pinetboot serve: unknown flag '--%s' (see --help)\n", key);
 				return -1;
 			}
 			if (config_set(c, key, val, err, sizeof(err)) < 0) {
-				fprintf(stderr, "pinetboot serve: --%s\n", err);
+				log_plain_error("pinetboot serve: --%s\n", err);
 				return -1;
 			}
 		}
@@ -114,13 +114,13 @@ static int load_config(struct config *c, int argc, char **argv)
 		snprintf(c->config_file, sizeof(c->config_file), "%.*s/pinetboot.conf",
 			 (int)(sizeof(c->config_file) - 20), c->data_dir);
 	if (config_load_file(c, c->config_file, optional, err, sizeof(err)) < 0) {
-		fprintf(stderr, "pinetboot serve: %s\n", err);
+		log_plain_error("pinetboot serve: %s\n", err);
 		return -1;
 	}
 	if (apply_flags(c, argc, argv, 1) < 0)
 		return -1;
 	if (config_finish(c, err, sizeof(err)) < 0) {
-		fprintf(stderr, "pinetboot serve: %s\n", err);
+		log_plain_error("pinetboot serve: %s\n", err);
 		return -1;
 	}
 	return 0;
@@ -170,7 +170,7 @@ static int check_data_dir(const char *dir)
 {
 	struct stat st;
 	if (stat(dir, &st) < 0 || !S_ISDIR(st.st_mode)) {
-		fprintf(stderr, "pinetboot serve: %s is not a data dir (%s): run 'sudo pinetboot init --data %s' first\n",
+		log_plain_error("pinetboot serve: %s is not a data dir (%s): run 'sudo pinetboot init --data %s' first\n",
 			dir, strerror(errno), dir);
 		return -1;
 	}
@@ -181,7 +181,7 @@ static int check_data_dir(const char *dir)
 		if (access(p, F_OK) == 0)
 			return 0;
 	}
-	fprintf(stderr, "pinetboot serve: %s is not an initialised data dir (no pinetboot.conf, boot/ or clients/): "
+	log_plain_error("pinetboot serve: %s is not an initialised data dir (no pinetboot.conf, boot/ or clients/): "
 		"run 'sudo pinetboot init --data %s' first\n", dir, dir);
 	return -1;
 }
@@ -196,11 +196,11 @@ static int check_interfaces(const struct config *c)
 	for (char *save = NULL, *n = strtok_r(names, ", ", &save); n; n = strtok_r(NULL, ", ", &save)) {
 		struct net_ifaces one;
 		if (if_nametoindex(n) == 0) {
-			fprintf(stderr, "pinetboot serve: interface '%s' does not exist (see 'ip -br addr')\n", n);
+			log_plain_error("pinetboot serve: interface '%s' does not exist (see 'ip -br addr')\n", n);
 			return -1;
 		}
 		if (net_ifaces_scan(&one, n) < 0 || one.n == 0) {
-			fprintf(stderr, "pinetboot serve: interface '%s' has no IPv4 address; give it one, or name "
+			log_plain_error("pinetboot serve: interface '%s' has no IPv4 address; give it one, or name "
 				"another interface\n", n);
 			return -1;
 		}
@@ -277,7 +277,9 @@ static void reload(struct daemon *d)
 	fleet_daemon_reload(d);
 	rescan_ifaces(d);
 	log_info("serve", "reloaded: %zu registered clients", d->clients.n);
-	sd_notify_send("READY=1");
+	char ready[160];
+	snprintf(ready, sizeof(ready), "READY=1\nSTATUS=serving %zu registered Pis", d->clients.n);
+	sd_notify_send(ready);
 }
 
 static void on_signal(struct ev_loop *loop, int signo, void *arg)

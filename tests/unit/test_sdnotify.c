@@ -111,6 +111,7 @@ static void t_journal_prefix(void **s)
 	log_set_timestamps(1);
 	log_warn("test", "disk %s", "full");
 	log_info("test", "hello");
+	log_plain_error("pinetboot serve: %s\n", "bad key");
 	dup2(saved, 2);
 	close(saved);
 	close(p[1]);
@@ -119,7 +120,7 @@ static void t_journal_prefix(void **s)
 	close(p[0]);
 	assert_true(r > 0);
 	buf[r] = '\0';
-	assert_string_equal(buf, "<4>warn test: disk full\n<6>info test: hello\n");
+	assert_string_equal(buf, "<4>warn test: disk full\n<6>info test: hello\n<3>pinetboot serve: bad key\n");
 	assert_int_equal(log_to_journal(), 1);
 	unsetenv("JOURNAL_STREAM");
 }
