@@ -14,14 +14,16 @@ LDLIBS  := -linih -lsodium -lmicrohttpd -pthread
 ASANFLAGS := -O1 -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 
 LIB_SRC  := $(sort $(filter-out src/main.c,$(shell find src -name '*.c')))
-TEST_SRC := $(sort $(wildcard tests/unit/test_*.c))
+# Unit tests mirror src/: tests/unit/<folder>/test_*.c tests src/<folder>/.
+TEST_SRC := $(sort $(wildcard tests/unit/*/test_*.c))
 FUZZ_SRC := $(sort $(wildcard tests/fuzz/fuzz_*.c))
 BENCH_SRC := $(sort $(wildcard bench/*.c))
 HDRS     := $(shell find src -name '*.h')
 
 OBJ      := $(LIB_SRC:%.c=build/obj/%.o)
 ASAN_OBJ := $(LIB_SRC:%.c=build/asan/%.o)
-TESTS    := $(TEST_SRC:tests/unit/%.c=build/asan/tests/%)
+TESTS    := $(foreach t,$(TEST_SRC),build/asan/tests/$(basename $(notdir $(t))))
+vpath test_%.c $(sort $(dir $(TEST_SRC)))
 FUZZERS  := $(FUZZ_SRC:tests/fuzz/%.c=build/fuzz/%)
 BENCHES  := $(BENCH_SRC:bench/%.c=build/bench/%)
 
@@ -70,7 +72,7 @@ build/asan/libpinetboot.a: $(ASAN_OBJ)
 build/asan/pinetboot: build/asan/src/main.o build/asan/libpinetboot.a
 	$(CC) $(ASANFLAGS) -o $@ $^ $(LDLIBS)
 
-build/asan/tests/%: tests/unit/%.c build/asan/libpinetboot.a $(HDRS)
+build/asan/tests/%: %.c build/asan/libpinetboot.a $(HDRS)
 	@mkdir -p $(dir $@)
 	$(CC) $(BASEFLAGS) $(ASANFLAGS) -o $@ $< build/asan/libpinetboot.a $(LDLIBS) -lcmocka
 
