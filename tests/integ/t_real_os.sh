@@ -27,6 +27,8 @@
 set -u
 # shellcheck source=tests/integ/lib.sh
 . "$(dirname "$0")/lib.sh"
+# shellcheck source=tests/guest/debian-guest.sh
+. "$PNB_ROOT/tests/guest/debian-guest.sh"
 QEMU_TIMEOUT=${QEMU_TIMEOUT:-900}
 BOOT_WAIT=${BOOT_WAIT:-420}
 # Raspberry Pi Trading OUI (dc:a6:32, Pi 4), registered by MAC.
@@ -152,30 +154,16 @@ check "kernel8.img and initramfs8 over TFTP are the image's" \
 # $PNB_TMP/console.NAME.log. Reboots stay in the same qemu (a reset loads
 # the same kernel, initrd and command line, as a Pi's firmware would).
 start_pi() {
-	local name=$1 id=$2 mac=$3 tap=$4 append
-	append=$(tr -d '\n' <"$BOOTF/$id/cmdline.txt")
-	case " $append " in *" console=ttyS0"*) ;; *) append="console=ttyS0 $append" ;; esac
-	: >"$PNB_TMP/console.$name.log"
-	start_bg "qemu-$name" ns_exec sw timeout --kill-after=10 "$QEMU_TIMEOUT" \
-		qemu-system-x86_64 -accel tcg -m 1024 -smp 1 -nodefaults -display none \
-		-serial "file:$PNB_TMP/console.$name.log" -monitor none \
-		-kernel "$BOOTF/$id/kernel8.img" -initrd "$BOOTF/$id/initramfs8" -append "$append" \
-		-netdev "tap,id=n0,ifname=$tap,script=no,downscript=no" \
-		-device "virtio-net-pci,netdev=n0,mac=$mac"
+	local name=$1 id=$2 mac=$3 tap=$4
+	guest_boot "$name" "$BOOTF/$id/kernel8.img" "$BOOTF/$id/initramfs8" "$BOOTF/$id/cmdline.txt" \
+		"$tap" "$mac" "$PNB_TMP/console.$name.log"
 }
-console_tail() { tail -n "${2:-30}" "$PNB_TMP/console.$1.log" | tr -d '\r' | sed 's/\x1b\[[0-9;]*[a-zA-Z]//g'; }
+console_tail() { console_tail_of "$PNB_TMP/console.$1.log" "${2:-30}"; }
 
 # addr_of ID: the Pi's last address as `pinetboot list` shows it. Until the
 # Pi's DHCP that is the server's own (it fetched the Pi's boot files above),
 # so the caller ignores SRV_IP.
-addr_of() {
-	"$BIN" list --json --data "$DATA" 2>/dev/null | python3 -c '
-import json, sys
-for r in json.load(sys.stdin):
-    if r["id"] == sys.argv[1] and r["last_address"] not in ("", "-"):
-        print(r["last_address"]); break
-' "$1"
-}
+addr_of() { guest_addr_of "$BIN" "$DATA" "$1"; }
 declare -A ADDR=()
 # pi_at ALIAS ADDR CMD...: run CMD over SSH on ADDR, strict host key
 # checking against the key add generated for ALIAS (known_hosts names Pis).

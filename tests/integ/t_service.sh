@@ -32,6 +32,8 @@
 set -u
 # shellcheck source=tests/integ/lib.sh
 . "$(dirname "$0")/lib.sh"
+# shellcheck source=tests/guest/debian-guest.sh
+. "$PNB_ROOT/tests/guest/debian-guest.sh"
 QEMU_TIMEOUT=${QEMU_TIMEOUT:-600}
 BOOT_WAIT=${BOOT_WAIT:-420}
 GMAC=dc:a6:32:00:00:5e # the guest (a Pi 4 OUI), registered on the host
@@ -150,28 +152,13 @@ for f in cmdline.txt kernel8.img initramfs8; do
 done
 check "host: the guest's cmdline.txt, kernel8.img, initramfs8 over TFTP" \
 	test -s "$BOOTF/cmdline.txt" -a -s "$BOOTF/kernel8.img" -a -s "$BOOTF/initramfs8" || exit 1
-append=$(tr -d '\n' <"$BOOTF/cmdline.txt")
-case " $append " in *" console=ttyS0"*) ;; *) append="console=ttyS0 $append" ;; esac
 CONSOLE=$PNB_TMP/console.log
-: >"$CONSOLE"
-start_bg qemu ns_exec sw timeout --kill-after=10 "$QEMU_TIMEOUT" \
-	qemu-system-x86_64 -accel tcg -m 1024 -smp 1 -nodefaults -display none \
-	-serial "file:$CONSOLE" -monitor none \
-	-kernel "$BOOTF/kernel8.img" -initrd "$BOOTF/initramfs8" -append "$append" \
-	-netdev "tap,id=n0,ifname=tapg,script=no,downscript=no" \
-	-device "virtio-net-pci,netdev=n0,mac=$GMAC"
-console_tail() { tail -n "${1:-30}" "$CONSOLE" | tr -d '\r' | sed 's/\x1b\[[0-9;]*[a-zA-Z]//g'; }
+guest_boot guest "$BOOTF/kernel8.img" "$BOOTF/initramfs8" "$BOOTF/cmdline.txt" tapg "$GMAC" "$CONSOLE"
+console_tail() { console_tail_of "$CONSOLE" "${1:-30}"; }
 
 # The guest's address as the host's `pinetboot list` shows it (the server's
 # own address until the guest's DHCP: curl fetched its files from there).
-addr_of() {
-	"$BIN" list --json --data "$DATA" 2>/dev/null | python3 -c '
-import json, sys
-for r in json.load(sys.stdin):
-    if r["id"] == sys.argv[1] and r["last_address"] not in ("", "-"):
-        print(r["last_address"]); break
-' "$1"
-}
+addr_of() { guest_addr_of "$BIN" "$DATA" "$1"; }
 GA=""
 SSH_OPTS=(-i "$KEY" -o BatchMode=yes -o StrictHostKeyChecking=yes -o UserKnownHostsFile="$KH"
 	-o GlobalKnownHostsFile=/dev/null -o HostKeyAlias=svc -o HostKeyAlgorithms=ssh-ed25519
@@ -181,7 +168,7 @@ g() { ns_exec lab timeout 120 ssh -q "${SSH_OPTS[@]}" "root@$GA" "$@"; }
 wait_ssh() {
 	local end=$(($(date +%s) + BOOT_WAIT)) a
 	while [ "$(date +%s)" -lt "$end" ]; do
-		bg_alive qemu || return 1
+		bg_alive qemu-guest || return 1
 		a=$(addr_of "$GID")
 		[ -n "$a" ] && [ "$a" != "$SRV_IP" ] && GA=$a
 		[ -n "$GA" ] && g true 2>/dev/null && return 0
@@ -385,7 +372,7 @@ if [ "${HOLD_S:-0}" -gt 0 ]; then
 	sleep "$((HOLD_S > 3600 ? 3600 : HOLD_S))"
 fi
 g systemctl poweroff >/dev/null 2>&1
-pid=${PNB_PIDS[qemu]:-}
+pid=${PNB_PIDS[qemu-guest]:-}
 for ((i = 0; i < 1200; i++)); do
 	kill -0 "$pid" 2>/dev/null || break
 	sleep 0.1
@@ -394,7 +381,7 @@ if kill -0 "$pid" 2>/dev/null; then
 	fail "the guest did not power off within 120 s" "$(console_tail 15)"
 else
 	wait "$pid" 2>/dev/null
-	unset "PNB_PIDS[qemu]"
+	unset "PNB_PIDS[qemu-guest]"
 	ok "the guest powered off (the service stopped with it)"
 fi
 if bg_alive srv; then ok "host: serve still running"; else fail "host: serve died" "$(tail -n 30 "$PNB_TMP/srv.log")"; fi
