@@ -361,6 +361,24 @@ int client_conf_set(const char *data_dir, const char *id, const char *key, const
 
 static const char disc_header[] = "# id\tmac\tserial\tboard_rev\tmodel\tfirst_seen\tlast_seen\n";
 
+int discovery_parse_line(const char *line, struct discovered *x)
+{
+	char id[32], mac[32], serial[16], rev[16], model[32];
+	long long first, last;
+	memset(x, 0, sizeof(*x));
+	if (sscanf(line, "%31s\t%31s\t%15s\t%15s\t%31[^\t]\t%lld\t%lld", id, mac, serial, rev, model,
+		   &first, &last) != 7 ||
+	    pi_id_normalise(id, x->id) < 0 || pi_mac_parse(mac, x->mac) < 0)
+		return -1;
+	x->has_serial = strcmp(serial, "-") != 0 && hex_serial(serial, &x->serial) == 0;
+	if (strcmp(rev, "-") != 0)
+		hex_serial(rev, &x->board_rev);
+	snprintf(x->model, sizeof(x->model), "%.31s", model);
+	x->first_seen = (time_t)first;
+	x->last_seen = (time_t)last;
+	return 0;
+}
+
 int discovery_load(struct discovery *d, const char *data_dir)
 {
 	memset(d, 0, sizeof(*d));
@@ -375,21 +393,10 @@ int discovery_load(struct discovery *d, const char *data_dir)
 		if (line[0] == '#' || line[0] == '\n')
 			continue;
 		struct discovered x;
-		char id[32], mac[32], serial[16], rev[16], model[32];
-		long long first, last;
-		memset(&x, 0, sizeof(x));
-		if (sscanf(line, "%31s\t%31s\t%15s\t%15s\t%31[^\t]\t%lld\t%lld", id, mac, serial, rev, model,
-			   &first, &last) != 7 ||
-		    pi_id_normalise(id, x.id) < 0 || pi_mac_parse(mac, x.mac) < 0) {
+		if (discovery_parse_line(line, &x) < 0) {
 			log_warn("clients", "%s:%d: ignoring malformed line", d->path, lineno);
 			continue;
 		}
-		x.has_serial = strcmp(serial, "-") != 0 && hex_serial(serial, &x.serial) == 0;
-		if (strcmp(rev, "-") != 0)
-			hex_serial(rev, &x.board_rev);
-		snprintf(x.model, sizeof(x.model), "%.31s", model);
-		x.first_seen = (time_t)first;
-		x.last_seen = (time_t)last;
 		if (discovery_note(d, &x) < 0)
 			break;
 	}
