@@ -412,8 +412,10 @@ int discovery_note(struct discovery *d, const struct discovered *seen)
 		if (strcmp(x->id, seen->id) == 0) {
 			/* last_seen is written at most once a minute per Pi: a Pi
 			 * retrying its DISCOVER every few seconds must not turn
-			 * into a disk write every few seconds. */
-			if (seen->last_seen >= x->last_seen + 60) {
+			 * into a disk write every few seconds. (Unsigned: a
+			 * time read from the file may be near the limits.) */
+			if (seen->last_seen > x->last_seen &&
+			    (uint64_t)seen->last_seen - (uint64_t)x->last_seen >= 60) {
 				x->last_seen = seen->last_seen;
 				d->dirty = true;
 			}
