@@ -6,6 +6,8 @@
 # committed corpus. A UBSan report stops the run like an ASan one.
 # Prints one line per target: name, executions reached, crash files, corpus
 # size; the full libFuzzer output is in build/campaign/fuzz_X.log.
+# FUZZ_SECONDS=N also stops each target after N seconds (the line then
+# shows the executions reached).
 # Run it niced on a shared machine: nice -n 10 tests/fuzz/campaign.sh ...
 runs=10000000
 case $1 in [0-9]*) runs=$1; shift ;; esac
@@ -17,7 +19,7 @@ for t in "$@"; do
 	[ -x "$f" ] || { echo "$n: no binary $f (make $f)"; continue; }
 	mkdir -p "build/corpus/$n" "build/campaign/$n.crashes" "tests/fuzz/corpus/$n"
 	log=build/campaign/$n.log
-	"$f" -runs="$runs" -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
+	"$f" -runs="$runs" -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 ${FUZZ_SECONDS:+-max_total_time=$FUZZ_SECONDS} \
 		-artifact_prefix="build/campaign/$n.crashes/" \
 		"build/corpus/$n" "tests/fuzz/corpus/$n" >"$log" 2>&1
 	rc=$?
