@@ -94,6 +94,8 @@ build/fuzz/%: tests/fuzz/%.c build/fuzzobj/libpinetboot.a $(HDRS)
 	@mkdir -p $(dir $@)
 	@echo "  FUZZ    $@"
 	@$(CLANG) $(BASEFLAGS) -O1 -fsanitize=fuzzer,address,undefined -o $@ $< build/fuzzobj/libpinetboot.a $(LDLIBS)
+# fuzz_fleet_replay.c is fuzz_events_log.c built with FUZZ_FLEET.
+build/fuzz/fuzz_fleet_replay: tests/fuzz/fuzz_events_log.c
 
 build/bench/%: bench/%.c build/libpinetboot.a $(HDRS)
 	@mkdir -p $(dir $@)

@@ -80,6 +80,10 @@ void fleet_set_registry(struct fleet *f, const struct clients *reg);
 void fleet_set_notify(struct fleet *f, void (*cb)(void *arg), void *arg);
 /* Replay DATA/state/events.log(.1). Returns events replayed. */
 int fleet_load_history(struct fleet *f);
+/* One events.log line (no newline), split and unescaped in place: the
+ * event, its wall time and kind (0 the Pi's, 1 a stall, 2 not a boot).
+ * 0, or -1 when the line is malformed and is skipped. */
+int fleet_parse_log_line(char *line, struct boot_event *e, uint64_t *t_ms, uint8_t *kind);
 /* Wall-clock ms now, as the fleet measures it. */
 uint64_t fleet_now_ms(void);
 

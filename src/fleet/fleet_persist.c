@@ -132,6 +132,32 @@ static size_t tsv_split(char *line, char **fields, size_t max)
 	return n;
 }
 
+int fleet_parse_log_line(char *line, struct boot_event *e, uint64_t *t_ms, uint8_t *kind)
+{
+	char *fl[10];
+	if (tsv_split(line, fl, 10) != 10)
+		return -1;
+	uint64_t v[8];
+	int idx[] = { 0, 1, 2, 3, 6, 7, 8 };
+	bool bad = false;
+	for (size_t i = 0; i < sizeof(idx) / sizeof(idx[0]) && !bad; i++)
+		bad = parse_uint(fl[idx[i]], UINT64_MAX, &v[i]) < 0;
+	if (bad || v[2] > BEV_MAX || v[1] > KIND_FOREIGN || v[3] > UINT32_MAX || v[5] > UINT32_MAX)
+		return -1;
+	memset(e, 0, sizeof(*e));
+	e->type = (enum boot_event_type)v[2];
+	e->addr = htonl((uint32_t)v[3]);
+	snprintf(e->id, sizeof(e->id), "%.17s", fl[4]);
+	snprintf(e->file, sizeof(e->file), "%.159s", fl[5]);
+	e->bytes = v[4];
+	e->dur_ms = (uint32_t)v[5];
+	e->expected = v[6] != 0;
+	snprintf(e->detail, sizeof(e->detail), "%.159s", fl[9]);
+	*t_ms = v[0];
+	*kind = (uint8_t)v[1];
+	return 0;
+}
+
 static int replay_file(struct fleet *f, const char *path)
 {
 	FILE *fp = fopen(path, "re");
@@ -150,27 +176,12 @@ static int replay_file(struct fleet *f, const char *path)
 			continue;
 		}
 		line[ll] = '\0';
-		char *fl[10];
-		if (tsv_split(line, fl, 10) != 10)
-			continue;
-		uint64_t v[8];
-		int idx[] = { 0, 1, 2, 3, 6, 7, 8 };
-		bool bad = false;
-		for (size_t i = 0; i < sizeof(idx) / sizeof(idx[0]) && !bad; i++)
-			bad = parse_uint(fl[idx[i]], UINT64_MAX, &v[i]) < 0;
-		if (bad || v[2] > BEV_MAX || v[1] > KIND_FOREIGN || v[3] > UINT32_MAX || v[5] > UINT32_MAX)
-			continue;
 		struct boot_event e;
-		memset(&e, 0, sizeof(e));
-		e.type = (enum boot_event_type)v[2];
-		e.addr = htonl((uint32_t)v[3]);
-		snprintf(e.id, sizeof(e.id), "%.17s", fl[4]);
-		snprintf(e.file, sizeof(e.file), "%.159s", fl[5]);
-		e.bytes = v[4];
-		e.dur_ms = (uint32_t)v[5];
-		e.expected = v[6] != 0;
-		snprintf(e.detail, sizeof(e.detail), "%.159s", fl[9]);
-		if (v[1] == KIND_STALL) {
+		uint64_t t;
+		uint8_t kind;
+		if (fleet_parse_log_line(line, &e, &t, &kind) < 0)
+			continue;
+		if (kind == KIND_STALL) {
 			/* A stall: restore it on the Pi's current boot. */
 			struct fleet_client *c = fleet_find(f, e.id);
 			struct fleet_boot *b = c && c->nboots ? fleet_cur_boot(c) : NULL;
@@ -179,9 +190,9 @@ static int replay_file(struct fleet *f, const char *path)
 				snprintf(b->reason, sizeof(b->reason), "%s", e.detail);
 				snprintf(b->last_problem, sizeof(b->last_problem), "%s", e.detail);
 			}
-			fleet_push_ring(f, &e, v[0], KIND_STALL);
+			fleet_push_ring(f, &e, t, KIND_STALL);
 		} else if (e.type < BEV_MAX) {
-			fleet_record(f, &e, v[0], (uint8_t)v[1]);
+			fleet_record(f, &e, t, kind);
 		}
 		n++;
 	}

@@ -20,6 +20,24 @@
 
 static const char disc_header[] = "# id\tmac\tserial\tboard_rev\tmodel\tfirst_seen\tlast_seen\n";
 
+int discovery_parse_line(const char *line, struct discovered *x)
+{
+	char id[32], mac[32], serial[16], rev[16], model[32];
+	long long first, last;
+	memset(x, 0, sizeof(*x));
+	if (sscanf(line, "%31s\t%31s\t%15s\t%15s\t%31[^\t]\t%lld\t%lld", id, mac, serial, rev, model,
+		   &first, &last) != 7 ||
+	    pi_id_normalise(id, x->id) < 0 || pi_mac_parse(mac, x->mac) < 0)
+		return -1;
+	x->has_serial = strcmp(serial, "-") != 0 && pi_hex_u32(serial, &x->serial) == 0;
+	if (strcmp(rev, "-") != 0)
+		pi_hex_u32(rev, &x->board_rev);
+	snprintf(x->model, sizeof(x->model), "%.31s", model);
+	x->first_seen = (time_t)first;
+	x->last_seen = (time_t)last;
+	return 0;
+}
+
 int discovery_load(struct discovery *d, const char *data_dir)
 {
 	memset(d, 0, sizeof(*d));
@@ -34,21 +52,10 @@ int discovery_load(struct discovery *d, const char *data_dir)
 		if (line[0] == '#' || line[0] == '\n')
 			continue;
 		struct discovered x;
-		char id[32], mac[32], serial[16], rev[16], model[32];
-		long long first, last;
-		memset(&x, 0, sizeof(x));
-		if (sscanf(line, "%31s\t%31s\t%15s\t%15s\t%31[^\t]\t%lld\t%lld", id, mac, serial, rev, model,
-			   &first, &last) != 7 ||
-		    pi_id_normalise(id, x.id) < 0 || pi_mac_parse(mac, x.mac) < 0) {
+		if (discovery_parse_line(line, &x) < 0) {
 			log_warn("clients", "%s:%d: ignoring malformed line", d->path, lineno);
 			continue;
 		}
-		x.has_serial = strcmp(serial, "-") != 0 && pi_hex_u32(serial, &x.serial) == 0;
-		if (strcmp(rev, "-") != 0)
-			pi_hex_u32(rev, &x.board_rev);
-		snprintf(x.model, sizeof(x.model), "%.31s", model);
-		x.first_seen = (time_t)first;
-		x.last_seen = (time_t)last;
 		if (discovery_note(d, &x) < 0)
 			break;
 	}
@@ -64,8 +71,10 @@ int discovery_note(struct discovery *d, const struct discovered *seen)
 		if (strcmp(x->id, seen->id) == 0) {
 			/* last_seen is written at most once a minute per Pi: a Pi
 			 * retrying its DISCOVER every few seconds must not turn
-			 * into a disk write every few seconds. */
-			if (seen->last_seen >= x->last_seen + 60) {
+			 * into a disk write every few seconds. (Unsigned: a
+			 * time read from the file may be near the limits.) */
+			if (seen->last_seen > x->last_seen &&
+			    (uint64_t)seen->last_seen - (uint64_t)x->last_seen >= 60) {
 				x->last_seen = seen->last_seen;
 				d->dirty = true;
 			}

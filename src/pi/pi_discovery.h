@@ -33,6 +33,9 @@ struct discovery {
 #define DISCOVERY_MAX 4096
 
 int discovery_load(struct discovery *d, const char *data_dir);
+/* One line of discovered.tsv (not a comment): 0 with x filled, or -1
+ * when it is malformed (the caller logs and skips it). */
+int discovery_parse_line(const char *line, struct discovered *x);
 /* Record a sighting. Returns 1 when the Pi is new (log it with the
  * command to register it), 0 when already known, negative on error. */
 int discovery_note(struct discovery *d, const struct discovered *seen);

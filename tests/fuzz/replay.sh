@@ -1,6 +1,8 @@
 #!/bin/sh
 # replay.sh FUZZER CORPUS_DIR - run every saved input of a libFuzzer target
 # once (no fuzzing) and report one TAP line per target.
+# A UBSan report fails the replay like an ASan one.
+export UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
 f=$1; dir=$2; n=$(basename "$f")
 if [ ! -d "$dir" ] || [ -z "$(ls -A "$dir")" ]; then
 	echo "not ok 1 - $n: corpus $dir is empty"; exit 1
