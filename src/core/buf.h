@@ -4,7 +4,10 @@
  * builder writes through struct wr. Errors are sticky: a read past the end
  * or a write past the capacity sets ->err and returns zero, so callers check
  * once at the end instead of after every field. Nothing here casts structs
- * over packet bytes. */
+ * over packet bytes.
+ *
+ * Owns: bounded wire readers and writers. Must not touch: any protocol's meaning.
+ */
 #ifndef PINETBOOT_CORE_BUF_H
 #define PINETBOOT_CORE_BUF_H
 

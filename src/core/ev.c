@@ -2,7 +2,10 @@
  *
  * Timers live in an array-backed binary heap ordered by deadline, each
  * remembering its heap index so cancellation is O(log n). fd callbacks are
- * kept in a table indexed by fd (fds are small integers). */
+ * kept in a table indexed by fd (fds are small integers).
+ *
+ * Owns: the event loop, timers and signals. Must not touch: protocol code.
+ */
 #include "core/ev.h"
 
 #include <errno.h>

@@ -1,6 +1,9 @@
 /* ev.h - the single-threaded event loop: epoll for file descriptors, a
  * binary min-heap of timers on the monotonic clock, and signals delivered
- * through signalfd so no work ever runs inside a signal handler. */
+ * through signalfd so no work ever runs inside a signal handler.
+ *
+ * Owns: the event loop's interface. Must not touch: protocol code.
+ */
 #ifndef PINETBOOT_CORE_EV_H
 #define PINETBOOT_CORE_EV_H
 

@@ -1,5 +1,8 @@
 /* events.c - a fixed-size subscriber list; emitting stamps the times and
- * calls each subscriber in order. */
+ * calls each subscriber in order.
+ *
+ * Owns: the boot-event bus. Must not touch: what subscribers do with events.
+ */
 #include "core/events.h"
 
 #include <errno.h>

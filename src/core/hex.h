@@ -1,5 +1,8 @@
 /* hex.h - the value of one hexadecimal digit, for every parser that reads
- * serials, MACs, board revisions, OTP rows or JSON escapes. */
+ * serials, MACs, board revisions, OTP rows or JSON escapes.
+ *
+ * Owns: hex digit values. Must not touch: anything else.
+ */
 #ifndef PINETBOOT_CORE_HEX_H
 #define PINETBOOT_CORE_HEX_H
 

@@ -2,7 +2,10 @@
  *
  * Format: "<level> <subsys>: message". Levels follow syslog order. Client
  * supplied strings must go through log_escape() before they are printed so
- * a hostile file name cannot forge log lines or terminal escapes. */
+ * a hostile file name cannot forge log lines or terminal escapes.
+ *
+ * Owns: the log line format. Must not touch: what is logged.
+ */
 #ifndef PINETBOOT_CORE_LOG_H
 #define PINETBOOT_CORE_LOG_H
 

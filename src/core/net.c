@@ -1,5 +1,8 @@
 /* net.c - interface discovery (getifaddrs + SIOCGIFMTU) and the UDP
- * socket helpers with IP_PKTINFO used by the DHCP and TFTP servers. */
+ * socket helpers with IP_PKTINFO used by the DHCP and TFTP servers.
+ *
+ * Owns: interface discovery and UDP socket helpers. Must not touch: protocol code.
+ */
 #include "core/net.h"
 
 #include <arpa/inet.h>

@@ -4,7 +4,10 @@
  * interface's address (dnsmasq does the same with IP_PKTINFO), so every
  * receive reports the ingress ifindex and local address and every send can
  * pin both. Interfaces are discovered at start and on demand; nobody has to
- * type an address or a broadcast address. */
+ * type an address or a broadcast address.
+ *
+ * Owns: the interface list and UDP helpers' interface. Must not touch: protocol code.
+ */
 #ifndef PINETBOOT_CORE_NET_H
 #define PINETBOOT_CORE_NET_H
 

@@ -1,6 +1,9 @@
 /* sdnotify.c - see sdnotify.h. The socket path may be abstract ("@..."),
  * as systemd's is for system services; the message is sent in one
- * sendto(2) on a fresh SOCK_DGRAM socket, as sd_notify(3) does. */
+ * sendto(2) on a fresh SOCK_DGRAM socket, as sd_notify(3) does.
+ *
+ * Owns: the sd_notify datagram. Must not touch: anything else.
+ */
 #include "core/sdnotify.h"
 
 #include <errno.h>

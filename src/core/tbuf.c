@@ -1,4 +1,7 @@
-/* tbuf.c - bounded text buffer with a sticky error (see tbuf.h). */
+/* tbuf.c - bounded text buffer with a sticky error (see tbuf.h).
+ *
+ * Owns: the bounded text buffer. Must not touch: any protocol.
+ */
 #include "core/tbuf.h"
 
 #include <stdio.h>

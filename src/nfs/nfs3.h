@@ -4,7 +4,10 @@
  * per-request context a worker thread runs a procedure in. Tests and the
  * fuzzer include this; the daemon includes only nfs_server.h. MOUNT and
  * the portmapper have their own headers (mount3.h, portmap.h); sockets,
- * threads and the access rule never appear here. */
+ * threads and the access rule never appear here.
+ *
+ * Owns: the NFSv3 procedures' shared types. Must not touch: sockets and the daemon.
+ */
 #ifndef PINETBOOT_NFS_NFS3_H
 #define PINETBOOT_NFS_NFS3_H
 

@@ -4,7 +4,10 @@
  * access check, each NFS call's arguments decoded once into its job, and
  * the inline fast path. No sockets and no threads of its own: replies,
  * worker hand-off and connection authorisation go out through
- * nfs_dispatch_io, so unit tests drive it with a fake. */
+ * nfs_dispatch_io, so unit tests drive it with a fake.
+ *
+ * Owns: the RPC program table and dispatch. Must not touch: sockets and threads.
+ */
 #ifndef PINETBOOT_NFS_NFS_DISPATCH_H
 #define PINETBOOT_NFS_NFS_DISPATCH_H
 

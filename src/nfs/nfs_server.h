@@ -3,7 +3,10 @@
  * Sockets run on the daemon's event loop, blocking file I/O on a small pool
  * of worker threads, and the access rule is the daemon's (nfs_hooks.h).
  * Exports: /clients/<id> -> DATA/clients/<id>/root, /boot/<id> ->
- * DATA/clients/<id>/boot. Nothing else in nfs/ includes this header. */
+ * DATA/clients/<id>/boot. Nothing else in nfs/ includes this header.
+ *
+ * Owns: the NFS server's interface to the daemon. Must not touch: the daemon's registry (hooks only).
+ */
 #ifndef PINETBOOT_NFS_NFS_SERVER_H
 #define PINETBOOT_NFS_NFS_SERVER_H
 

@@ -3,7 +3,10 @@
  * with nfs_pool_submit; finished ones come back to the loop thread through
  * an eventfd, all at once, in completion order. The pool knows only the
  * job's queue link: what a job does (run) and what happens to it after
- * (deliver) are the caller's callbacks. */
+ * (deliver) are the caller's callbacks.
+ *
+ * Owns: the worker threads and their queue. Must not touch: RPC decoding and sockets.
+ */
 #ifndef PINETBOOT_NFS_NFS_WORKER_H
 #define PINETBOOT_NFS_NFS_WORKER_H
 

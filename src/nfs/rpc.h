@@ -1,7 +1,10 @@
 /* rpc.h - ONC RPC version 2 (RFC 5531): call header parsing, reply header
  * building, AUTH_SYS / AUTH_NONE credentials and TCP record marking (§11)
  * with fragment reassembly under a size cap. Pure: bytes in, structs out,
- * negative errno back; no sockets, no logging above debug. */
+ * negative errno back; no sockets, no logging above debug.
+ *
+ * Owns: the ONC RPC wire format. Must not touch: sockets and NFS semantics.
+ */
 #ifndef PINETBOOT_NFS_RPC_H
 #define PINETBOOT_NFS_RPC_H
 

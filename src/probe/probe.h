@@ -3,7 +3,10 @@
  * One struct probe_pi describes the simulated board (generation, serial,
  * MAC, board revision); struct probe_tl is its timeline of events, printed
  * as "seconds phase event" lines. Protocol knowledge lives in the other
- * probe_*.h files; see shared/docs/pi-netboot-protocol.md. */
+ * probe_*.h files; see shared/docs/pi-netboot-protocol.md.
+ *
+ * Owns: the types shared by the probe's files. Must not touch: code.
+ */
 #ifndef PINETBOOT_PROBE_H
 #define PINETBOOT_PROBE_H
 

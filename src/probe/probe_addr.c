@@ -6,7 +6,10 @@
  * with that MAC receives them. A second address on the host's interface
  * would also make the host answer ARP for it ("ARP flux") and leave state
  * behind if probe died. Messages are built into byte buffers with memcpy,
- * never by casting structs over them. */
+ * never by casting structs over them.
+ *
+ * Owns: the per-Pi network namespace and its rtnetlink setup. Must not touch: the host's namespace beyond the macvlan it adds.
+ */
 #include "probe/probe_addr.h"
 
 #include <arpa/inet.h>

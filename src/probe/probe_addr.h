@@ -6,7 +6,10 @@
  * private network namespace holding one macvlan of the probed interface
  * with the Pi's MAC, named eth0, and puts the offered address there. Nothing
  * changes on the host's interface; the namespace and its macvlan vanish
- * when the thread leaves it (or the process dies, even by SIGKILL). */
+ * when the thread leaves it (or the process dies, even by SIGKILL).
+ *
+ * Owns: the simulated Pi's namespace, macvlan and address. Must not touch: the probed host's own interface addresses.
+ */
 #ifndef PINETBOOT_PROBE_ADDR_H
 #define PINETBOOT_PROBE_ADDR_H
 

@@ -3,7 +3,10 @@
  * Syntax per the Raspberry Pi config.txt documentation: "key=value" lines,
  * '#' comments at line start, "initramfs FILE [addr|followkernel]" and
  * "include FILE" with a space, and conditional [filter] sections that AND
- * together until [all]. Everything else is ignored. */
+ * together until [all]. Everything else is ignored.
+ *
+ * Owns: parsing config.txt for the probe. Must not touch: the network or files.
+ */
 #include "probe/probe_config.h"
 
 #include <ctype.h>

@@ -2,7 +2,10 @@
  * fetches next: kernel=, initramfs, ramfsfile=, auto_initramfs=,
  * device_tree=, dtoverlay=, include, os_prefix=, overlay_prefix=, cmdline=,
  * start_file=, fixup_file=, arm_64bit=. Conditional sections ([pi4], [all],
- * [pi400], [cm4], [board-type=0x13], [0x<serial>], ...) are applied for the simulated board. Pure. */
+ * [pi400], [cm4], [board-type=0x13], [0x<serial>], ...) are applied for the simulated board. Pure.
+ *
+ * Owns: the config.txt subset probe reads. Must not touch: the network.
+ */
 #ifndef PINETBOOT_PROBE_CONFIG_H
 #define PINETBOOT_PROBE_CONFIG_H
 

@@ -2,7 +2,10 @@
  * judging for `pinetboot probe`. Pure; the socket side is probe_dhcp_io.c.
  *
  * Byte layouts are those of the protocol reference: doc 1.2 (Pi 3B ROM),
- * 1.3 (3B+ and bootcode.bin), 1.4/1.5 (Pi 4/5 EEPROM). */
+ * 1.3 (3B+ and bootcode.bin), 1.4/1.5 (Pi 4/5 EEPROM).
+ *
+ * Owns: building the firmware's DHCP packets and judging offers. Must not touch: sockets (probe_dhcp_io.c).
+ */
 #include "probe/probe_dhcp.h"
 
 #include <arpa/inet.h>

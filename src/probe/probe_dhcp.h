@@ -3,7 +3,10 @@
  * Pure functions, unit tested against the byte layouts of the protocol
  * reference: DISCOVERs per generation (doc 1.2-1.5), the Pi 4/5 REQUEST,
  * Ethernet+IPv4+UDP framing for a client without an address, and offer
- * judging as the firmware does it (doc 2.2, 3.1). No sockets here. */
+ * judging as the firmware does it (doc 2.2, 3.1). No sockets here.
+ *
+ * Owns: the probe's DHCP packet and offer types. Must not touch: sockets.
+ */
 #ifndef PINETBOOT_PROBE_DHCP_H
 #define PINETBOOT_PROBE_DHCP_H
 

@@ -3,7 +3,10 @@
  * A real Pi has no address yet, so frames are built by hand and sent as
  * Ethernet broadcasts from the Pi's MAC (doc 1.1). A BPF filter passes only
  * UDP to our client port carrying our chaddr, so 500 Pis on one link each
- * see only their own replies. Timing follows doc 1.2 and 1.4. */
+ * see only their own replies. Timing follows doc 1.2 and 1.4.
+ *
+ * Owns: the DHCP phase's raw sockets. Must not touch: packet contents (probe_dhcp.c).
+ */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>

@@ -3,7 +3,10 @@
  *
  * Option parsing, identities of the simulated boards, one thread per Pi,
  * and the verdict lines. The phases themselves live in probe_dhcp_io.c and
- * probe_seq.c. Exit status: 0 all passed, 1 some failed, 2 usage error. */
+ * probe_seq.c. Exit status: 0 all passed, 1 some failed, 2 usage error.
+ *
+ * Owns: the probe command line, threads and verdicts. Must not touch: packet formats (probe_dhcp.c, probe_tftp.c).
+ */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <getopt.h>

@@ -3,7 +3,10 @@
  * Orders follow doc 4.2 (Pi 3B/3B+: ROM fetches bootcode.bin, which does
  * DHCP again and loads the rest), 4.3 (Pi 4 EEPROM) and 4.4 (Pi 5), plus
  * whatever the downloaded config.txt names. Each request is one call of
- * probe_tftp_fetch() from a fresh port, as the firmware does. */
+ * probe_tftp_fetch() from a fresh port, as the firmware does.
+ *
+ * Owns: each generation's file order. Must not touch: sockets and packet formats.
+ */
 #include <arpa/inet.h>
 #include <stdarg.h>
 #include <stdio.h>

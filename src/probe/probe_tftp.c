@@ -3,7 +3,10 @@
  *
  * Behaviour follows the firmware (doc 4.1): tsize/blksize options, OACK
  * acknowledged with ACK 0, probes aborted with ERROR 0 "Early terminate",
- * block numbers wrapping 65535 -> 0 [EE#720]. */
+ * block numbers wrapping 65535 -> 0 [EE#720].
+ *
+ * Owns: one TFTP transfer of a simulated Pi. Must not touch: which files are asked (probe_seq.c).
+ */
 #include "probe/probe_tftp.h"
 
 #include <errno.h>

@@ -3,7 +3,10 @@
  * Lock-step like the real firmware (no windowsize, doc 4.1), each request
  * from a new ephemeral port, RRQ resent every 2 s until the first reply,
  * the last ACK resent after 1 s of silence, a whole-file limit of
- * TFTP_FILE_TIMEOUT (30 s). The server's replies are checked strictly. */
+ * TFTP_FILE_TIMEOUT (30 s). The server's replies are checked strictly.
+ *
+ * Owns: the probe's TFTP client interface. Must not touch: DHCP and the file sequence.
+ */
 #ifndef PINETBOOT_PROBE_TFTP_H
 #define PINETBOOT_PROBE_TFTP_H
 

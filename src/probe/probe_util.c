@@ -3,7 +3,10 @@
  *
  * Identities follow doc 1.1: the Pi 3 MAC carries the serial's low 24 bits;
  * later boards have no relation, but a deterministic one keeps test runs
- * reproducible. */
+ * reproducible.
+ *
+ * Owns: the model table, number parsing, clock and timeline. Must not touch: the network.
+ */
 #include "probe/probe.h"
 
 #include <errno.h>

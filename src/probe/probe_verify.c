@@ -2,7 +2,10 @@
  *
  * The reference is opened once per transfer and compared as blocks arrive,
  * so a 500-Pi run never holds kernels in memory; only *.txt files of a data
- * dir are loaded, to expand their ${...} placeholders first. */
+ * dir are loaded, to expand their ${...} placeholders first.
+ *
+ * Owns: the reference of each download and the byte comparison. Must not touch: the network.
+ */
 #include "probe/probe_verify.h"
 
 #include <ctype.h>

@@ -3,7 +3,10 @@
  * --verify-dir DIR: the file is DIR/<requested path>. --data DIR: a
  * pinetboot data dir, DIR/clients/<id>/boot/<file> if it exists else
  * DIR/boot/<file>, with ${server} ${id} ${serial} ${mac} ${name}
- * expanded in *.txt files. Comparison streams block by block. */
+ * expanded in *.txt files. Comparison streams block by block.
+ *
+ * Owns: what a download is compared with. Must not touch: the network.
+ */
 #ifndef PINETBOOT_PROBE_VERIFY_H
 #define PINETBOOT_PROBE_VERIFY_H
 

@@ -9,7 +9,10 @@
  * with openat2(O_PATH, RESOLVE_BENEATH) so symlinks cannot leave it. The
  * type is checked on that O_PATH fd and only a regular file is then opened
  * for reading (through /proc/self/fd): a device node or FIFO a Pi planted
- * in its NFS-writable boot dir is never opened. */
+ * in its NFS-writable boot dir is never opened.
+ *
+ * Owns: mapping names to files beneath the boot dirs. Must not touch: sockets; who a Pi is (the daemon's hooks decide).
+ */
 #ifndef PINETBOOT_TFTP_FS_H
 #define PINETBOOT_TFTP_FS_H
 

@@ -1,7 +1,10 @@
 /* tftp_proto.h - TFTP packet codec (RFC 1350, 2347, 2348, 2349, 7440).
  * Pure: bytes in, struct out, negative errno back; no I/O, no logging.
  * Used by the server (requests, ACK, ERROR) and by `pinetboot probe` and the
- * benchmark client (DATA, OACK, ERROR). */
+ * benchmark client (DATA, OACK, ERROR).
+ *
+ * Owns: the TFTP wire format. Must not touch: sockets, files, logging.
+ */
 #ifndef PINETBOOT_TFTP_PROTO_H
 #define PINETBOOT_TFTP_PROTO_H
 

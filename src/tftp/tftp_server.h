@@ -2,7 +2,10 @@
  * transfer's DATA/ACK traffic on one shared data socket (one server TID
  * for all transfers, a distinct client port per transfer), batched with
  * recvmmsg/sendmmsg, driven by the event loop. Read-only. The protocol of
- * one transfer is tftp_xfer.h; this is its socket shell. */
+ * one transfer is tftp_xfer.h; this is its socket shell.
+ *
+ * Owns: the TFTP server's interface to the daemon. Must not touch: the daemon's registry (hooks only).
+ */
 #ifndef PINETBOOT_TFTP_SERVER_H
 #define PINETBOOT_TFTP_SERVER_H
 

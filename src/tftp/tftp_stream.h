@@ -7,7 +7,10 @@
  * bounded chunk, from the file or the blob: memory per transfer is the
  * chunk, never the file. The converted length is only known once the
  * converter reaches the end of the source, so the number of blocks of a
- * netascii stream is unknown until then. */
+ * netascii stream is unknown until then.
+ *
+ * Owns: the bytes of one transfer. Must not touch: sockets and timers.
+ */
 #ifndef PINETBOOT_TFTP_STREAM_H
 #define PINETBOOT_TFTP_STREAM_H
 
