@@ -61,12 +61,19 @@ start_bg srv ns_exec srv "$BIN" serve --data "$DATA" --dhcp off --nfs on --http-
 	--tftp-port $((20000 + PNB_SUBNET))
 wait_for ns_exec srv ss -Hltn "sport = :2049" 30 && wait_for ns_exec srv ss -Hltn "sport = :111" 30 ||
 	die "serve did not start: $(tail -n 5 "$PNB_TMP/srv.log")"
+# serve listens before it has mounted every Pi's overlay (in its own mount
+# namespace); a MOUNT before that is reset. Wait for all of them.
+SRVPID=$(bg_pid srv)
+for k in "${!PI_ID[@]}"; do
+	wait_for nsenter -t "$SRVPID" -m mountpoint -q "$DATA/clients/${PI_ID[$k]}/root" 60 ||
+		die "serve did not mount ${PI_ID[$k]}: $(tail -n 5 "$PNB_TMP/srv.log")"
+done
 RAW=$OUTD/nfs-storm.raw
 MD=$OUTD/nfs-storm.md
 : >"$RAW"
 {
-	echo "| server | N | trace calls | wall s | Pi secs p50 / max | call p50 ms (median Pi) | call p99 ms (worst Pi) | errors | extra LOOKUPs | upper layers MB |"
-	echo "|---|---|---|---|---|---|---|---|---|---|"
+	echo "| server | N | trace calls | wall s | Pi secs p50 / max | call p50 ms (median Pi) | call p99 ms (worst Pi) | errors | extra LOOKUPs | reconnects | upper layers MB |"
+	echo "|---|---|---|---|---|---|---|---|---|---|---|"
 } >"$MD"
 bad=0
 r=0
@@ -107,9 +114,10 @@ secs = [float(r["secs"]) for r in rows] or [0]
 p50 = statistics.median([float(r["p50_ms"]) for r in rows]) if rows else 0
 p99 = max([float(r["p99_ms"]) for r in rows] or [0])
 xl = sum(int(r["extra_lookups"]) for r in rows)
-print("| pinetboot | %d | %s | %.1f | %.1f / %.1f | %.2f | %.1f | %d%s | %d | %.1f |" % (
+rc = sum(int(r.get("reconnects", 0)) for r in rows)
+print("| pinetboot | %d | %s | %.1f | %.1f / %.1f | %.2f | %.1f | %d%s | %d | %d | %.1f |" % (
     n, calls, wall, statistics.median(secs), max(secs), p50, p99, errs,
-    " (%d Pis failed)" % failed if failed else "", xl, up / 1e6))
+    " (%d Pis failed)" % failed if failed else "", xl, rc, up / 1e6))
 sys.exit(1 if errs else 0)
 ' "$n" "$(echo "$te - $ts" | bc)" "$up" "$(($(wc -l <"$T") - 1))")
 	rc=$?
