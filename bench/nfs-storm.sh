@@ -54,6 +54,7 @@ for n in $NS; do
 		"$BIN" add "$mac" --image deb12 --data "$DATA" >/dev/null 2>&1 || die "add $mac"
 		printf 'address = %s\n' "$(ip_of "r${r}p$i")" >>"$DATA/clients/$id/client.conf"
 		PI_ID[$r.$i]=$id
+		(cd "$DATA/clients/$id/upper/root" && find . -mindepth 1 -printf '%P\n') >"$PNB_TMP/before.$id"
 		PI_NS[$r.$i]=r${r}p$i
 	done
 done
@@ -96,6 +97,18 @@ for n in $NS; do
 		fi
 		head -n 5 "$PNB_TMP/pi.$r.$i.err" | sed "s/^/# ${PI_ID[$r.$i]}: /" >&2
 	done
+	# No file only read may sit in a Pi's upper layer (a copy-up on read).
+	ro=0
+	for ((i = 1; i <= n; i++)); do
+		id=${PI_ID[$r.$i]}
+		if ! python3 "$HERE/nfs-storm/upper-check.py" "$T" "$PNB_TMP/before.$id" \
+			"$DATA/clients/$id/upper/root" >"$PNB_TMP/upper.$id" 2>&1; then
+			ro=$((ro + 1))
+			bad=1
+			{ echo "# $id:"; tail -n 6 "$PNB_TMP/upper.$id"; } >&2
+		fi
+	done
+	echo "# N=$n: $ro Pis with files only read in their upper layer ($(tail -n 1 "$PNB_TMP/upper.${PI_ID[$r.1]}"))" >&2
 	up=0
 	for ((i = 1; i <= n; i++)); do
 		u=$(du -sb "$DATA/clients/${PI_ID[$r.$i]}/upper" 2>/dev/null | cut -f1)
