@@ -9,6 +9,8 @@
 #   LIMIT=0        replay only the first LIMIT trace lines (0: all)
 #   MAX_SECONDS=300  hard stop of one Pi
 #   PINETBOOT=./pinetboot  TRACE=bench/traces/debian12-boot.tsv.gz
+#   TREE=DIR       the image tree (default: tests/guest/debian-tree.sh)
+#   OUTD=build/bench  where the .raw and .md go
 # Output: one "PI ..." line per Pi in build/bench/nfs-storm.raw, the table on
 # stdout and in build/bench/nfs-storm.md. Exit 1 when any Pi had an error.
 # Root needed (namespaces).
@@ -22,7 +24,7 @@ MAX_SECONDS=${MAX_SECONDS:-300}
 BIN=${PINETBOOT:-$PNB_ROOT/pinetboot}
 TRACE=${TRACE:-$PNB_ROOT/bench/traces/debian12-boot.tsv.gz}
 ST=$PNB_ROOT/build/bench/nfs_storm
-OUTD=$PNB_ROOT/build/bench
+OUTD=${OUTD:-$PNB_ROOT/build/bench}
 die() { echo "nfs-storm.sh: $*" >&2; exit 1; }
 [ -x "$BIN" ] || die "no $BIN (make pinetboot)"
 [ -x "$ST" ] || die "no $ST (make build/bench/nfs_storm)"
