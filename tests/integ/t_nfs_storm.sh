@@ -42,19 +42,19 @@ mkdir -p "$OUT"
 TREE=$TREE NS=5 LIMIT=$LIMIT PINETBOOT=$BIN OUTD=$OUT MAX_SECONDS=100 \
 	timeout 110 bash "$PNB_ROOT/bench/nfs-storm.sh" >"$PNB_TMP/storm.out" 2>"$PNB_TMP/storm.err"
 rc=$?
-pis=$(grep -c '^N=5 PI .*errors=0 ' "$OUT/nfs-storm.raw" 2>/dev/null)
+pis=$(grep -c '^server=pinetboot N=5 PI .*errors=0 ' "$OUT/nfs-storm.raw" 2>/dev/null)
 if [ "$rc" = 0 ] && [ "$pis" = 5 ]; then
-	ok "5 Pis replayed the trace at once with 0 errors ($(awk '{print $4}' "$OUT/nfs-storm.raw" | sort -u | tr '\n' ' '))"
+	ok "5 Pis replayed the trace at once with 0 errors ($(awk '{print $5}' "$OUT/nfs-storm.raw" | sort -u | tr '\n' ' '))"
 else
 	fail "storm of 5: exit $rc, $pis of 5 Pis without errors" "$(cat "$OUT/nfs-storm.raw" 2>/dev/null)" \
 		"$(tail -n 20 "$PNB_TMP/storm.err")"
 fi
-if grep -q '^# N=5: 0 Pis with files only read' "$PNB_TMP/storm.err"; then
-	ok "each Pi's upper layer holds only the trace's writes ($(grep '^# N=5: ' "$PNB_TMP/storm.err" | sed 's/.*(//; s/)$//'))"
+if grep -q '^# pinetboot N=5: 0 Pis with files only read' "$PNB_TMP/storm.err"; then
+	ok "each Pi's upper layer holds only the trace's writes ($(grep '^# pinetboot N=5: ' "$PNB_TMP/storm.err" | sed 's/.*(//; s/)$//'))"
 else
 	fail "upper layers hold files only read" "$(grep -A6 '^# dc-' "$PNB_TMP/storm.err" | head -n 30)"
 fi
-diag "$(tail -n 1 "$OUT/nfs-storm.md" 2>/dev/null)"
+diag "$(grep '^| pinetboot' "$OUT/nfs-storm.md" 2>/dev/null)"
 
 # Negative control 1: one LOOKUP recorded as OK now expected NOENT.
 BADT=$PNB_TMP/bad.tsv.gz
