@@ -61,7 +61,6 @@ def main():
     fh = {}            # hash -> path ("/..." or "@boot/...")
     pending = {}       # (stream, xid) -> call record
     calls = []
-    inflight = 0
     t0 = None
     for f in frames:
         lay = f["_source"]["layers"]
@@ -98,8 +97,7 @@ def main():
             if typ == "0":
                 if t0 is None:
                     t0 = t
-                inflight += 1
-                c = {"t": t - t0, "depth": inflight, "proc": proc,
+                c = {"t": t - t0, "depth": 1, "proc": proc,
                      "fhs": all_of(leaves, "nfs.fh.hash"),
                      "names": all_of(leaves, "nfs.name"), "leaves": leaves,
                      "status": None}
@@ -109,13 +107,26 @@ def main():
             c = pending.pop((stream, xid), None)
             if c is None:
                 continue
-            inflight -= 1
+            c["t_reply"] = t - t0
             st = first(leaves, "nfs.status3")
             c["status"] = int(st) if st is not None else -1
             learn(c, leaves, fh)
+    set_depth(calls)
     print("# seq\tt_ms\tinflight\tproc\tpath\tname\toffset\tcount\textra\tstatus")
     for i, c in enumerate(calls):
         print(render(i, c))
+
+
+def set_depth(calls):
+    """depth: calls in flight when this one was sent, itself included.
+    A call never answered in the capture (cut off by the end of the capture
+    or by a closed connection) counts for no one."""
+    out = []  # reply times of earlier answered calls still in flight
+    for c in calls:
+        out = [r for r in out if r > c["t"]]
+        c["depth"] = len(out) + 1
+        if "t_reply" in c:
+            out.append(c["t_reply"])
 
 
 def path_of(fh, h):
