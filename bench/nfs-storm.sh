@@ -87,13 +87,14 @@ start_pinetboot() {
 	done
 }
 
-# start_ganesha: the overlays of the ganesha runs' Pis, mounted here (the
-# private mount namespace ganesha_start makes copies them), unmounted at exit.
+# start_ganesha R N: the overlays of run R's N Pis, mounted here (the
+# private mount namespace ganesha_start makes copies them; unmounted at
+# exit), one EXPORT each. A new ganesha for every run: with the Pis of an
+# earlier run exported by the same ganesha, Pis of the second run saw files
+# that Pis of the first had created (see bench/README.md).
 start_ganesha() {
-	local run srv n i id exports=() c
-	for run in "${RUNS[@]}"; do
-		read -r r srv n <<<"$run"
-		[ "$srv" = ganesha ] || continue
+	local r=$1 n=$2 i id exports=() c
+	{
 		for ((i = 1; i <= n; i++)); do
 			id=${PI_ID[$r.$i]}
 			c=$DATA/clients/$id
@@ -102,7 +103,7 @@ start_ganesha() {
 			on_cleanup "umount '$c/root'"
 			exports+=("/clients/$id=$c/root")
 		done
-	done
+	}
 	ganesha_start nfsd srv "${exports[@]}" || die "ganesha did not start: $(tail -n 5 "$PNB_TMP/nfsd.log")"
 }
 
@@ -120,11 +121,11 @@ cur=
 HZ=$(getconf CLK_TCK)
 for run in "${RUNS[@]}"; do
 	read -r r srv n <<<"$run"
-	if [ "$srv" != "$cur" ]; then
+	if [ "$srv" != "$cur" ] || [ "$srv" = ganesha ]; then
 		[ -n "$cur" ] && nfs_server_stop nfsd 10
 		case $srv in
 		pinetboot) start_pinetboot ;;
-		ganesha) start_ganesha ;;
+		ganesha) start_ganesha "$r" "$n" ;;
 		*) die "unknown server $srv" ;;
 		esac
 		cur=$srv
