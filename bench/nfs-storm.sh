@@ -185,7 +185,7 @@ print("| %s | %d | %s | %.1f | %.1f / %.1f | %.2f | %.1f | %d%s | %d | %d | %s |
     srv, n, calls, wall, statistics.median(secs), max(secs), p50, p99, errs,
     " (%d Pis failed)" % failed if failed else "", xl, rc, cpu, int(rss or 0) / 1024, up / 1e6))
 sys.exit(1 if errs else 0)
-' "$srv" "$n" "$(echo "$te - $ts" | bc)" "$up" "$(($(wc -l <"$T") - 1))" "$cpu" "${rss:-0}")
+' "$srv" "$n" "$(awk -v a="$ts" -v b="$te" 'BEGIN { printf "%.3f", b - a }')" "$up" "$(($(wc -l <"$T") - 1))" "$cpu" "${rss:-0}")
 	rc=$?
 	echo "$line" >>"$MD"
 	[ "$rc" = 0 ] || bad=1

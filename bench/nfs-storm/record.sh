@@ -34,8 +34,10 @@ netns_lan srv || die "namespaces"
 SW=$(ns sw)
 S=$PNB_SUBNET
 SRV_IP=$(ip_of srv)
-ip -n "$SW" tuntap add dev tapa mode tap && ip -n "$SW" link set tapa master br0 &&
-	ip -n "$SW" link set tapa up || die "tap"
+if ! { ip -n "$SW" tuntap add dev tapa mode tap && ip -n "$SW" link set tapa master br0 &&
+	ip -n "$SW" link set tapa up; }; then
+	die "tap"
+fi
 DATA=$(mk_tmpdir)/data
 ns_exec srv "$BIN" init --data "$DATA" >/dev/null || die "init"
 ns_exec srv "$BIN" image import deb12 --from "$TREE" --data "$DATA" >/dev/null || die "import"
@@ -75,5 +77,8 @@ stop_bg qemu
 sleep 1
 stop_bg cap
 ls -l "$PCAP" >&2
-python3 "$HERE/pcap2trace.py" "$PCAP" | gzip -9n >"$OUT.tmp" && mv "$OUT.tmp" "$OUT" || die "pcap2trace failed"
+if ! python3 "$HERE/pcap2trace.py" "$PCAP" | gzip -9n >"$OUT.tmp"; then
+	die "pcap2trace failed"
+fi
+mv "$OUT.tmp" "$OUT"
 echo "record.sh: wrote $OUT ($(stat -c %s "$OUT") bytes)" >&2

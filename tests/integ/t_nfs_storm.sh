@@ -19,7 +19,7 @@ set -u
 # shellcheck source=tests/integ/lib.sh
 . "$(dirname "$0")/lib.sh"
 require_root
-require_cmd python3 zcat gzip nsenter bc
+require_cmd python3 zcat gzip nsenter
 BIN=$(pinetboot_bin)
 ST=$PNB_ROOT/build/bench/nfs_storm
 TRACE=$PNB_ROOT/bench/traces/debian12-boot.tsv.gz
