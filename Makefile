@@ -112,6 +112,12 @@ bench-nfs: deps pinetboot build/bench/nfs_bench
 .PHONY: bench-nfs
 # ---- end NFS benchmark ----
 
+# ---- NFS boot storm replayer (bench/nfs_storm.c, libnfs; bench/nfs-storm.sh) ----
+build/bench/nfs_storm: bench/nfs_storm.c
+	@mkdir -p $(dir $@)
+	$(CC) $(BASEFLAGS) $(CFLAGS) -o $@ $< -lnfs
+# ---- end NFS boot storm ----
+
 # ---- NFS protocol test client (tests/nfs/nfs_proto_test.c, libnfs; run by tests/integ/t_nfs_proto.sh) ----
 build/tests/nfs_proto_test: tests/nfs/nfs_proto_test.c
 	@mkdir -p $(dir $@)
