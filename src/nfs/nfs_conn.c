@@ -374,10 +374,18 @@ static void on_accept(struct ev_loop *loop, int fd, unsigned events, void *arg)
 		int cfd = accept4(fd, (struct sockaddr *)&peer, &pl, SOCK_NONBLOCK | SOCK_CLOEXEC);
 		if (cfd < 0)
 			return;
-		/* A new connection is unchecked: it may only push out the
-		 * oldest unchecked one, never an authorised Pi's. */
-		if (t->unauth.n >= NFS_UNAUTH_MAX)
+		/* A new connection is unchecked: it may only push out an
+		 * idle unchecked one, never an authorised Pi's, and never one
+		 * that may be a Pi in the middle of connecting. */
+		if (t->unauth.n >= NFS_UNAUTH_MAX) {
+			const struct nfs_conn *old = t->unauth.head;
+			if (!old || ev_now(loop) - old->last_ms < NFS_UNAUTH_IDLE_MS) {
+				t->stats->evicted++;
+				close(cfd);
+				continue;
+			}
 			conn_evict_from(t, &t->unauth);
+		}
 		struct nfs_conn *c = calloc(1, sizeof(*c));
 		if (!c) {
 			close(cfd);

@@ -17,9 +17,16 @@
 
 #define NFS_READ_CHUNK (256u << 10)
 /* Connections that have not passed an access check yet (issue 9): their
- * own small pool, so a flood of them only ever pushes out each other and
- * never a Pi that is working. */
-#define NFS_UNAUTH_MAX 32
+ * own pool, so a flood of them only ever pushes out each other and never a
+ * Pi that is working. It is large enough for a boot storm (200 Pis each
+ * opening MOUNT and NFS connections at once: a new Pi's connection sends
+ * its first call within milliseconds), and cheap (record buffers grow
+ * only with the data that arrives). When it is full, a new connection
+ * pushes out the oldest unchecked one only if that one has been idle for
+ * NFS_UNAUTH_IDLE_MS; otherwise the new one is refused, so a burst of
+ * Pis connecting together never resets each other. */
+#define NFS_UNAUTH_MAX 256
+#define NFS_UNAUTH_IDLE_MS 2000
 
 struct nfs_stats;
 
