@@ -68,7 +68,7 @@ static const struct key_desc keys[] = {
 	{ "nfs-workers", K_UINT, offsetof(struct config, nfs_workers), 0, 1, 256, NULL, "4",
 	  "threads doing NFS file I/O" },
 	{ "nfs-max-connections", K_UINT, offsetof(struct config, nfs_max_connections), 0, 1, 1000000, NULL, "1024",
-	  "TCP connections of Pis that passed an access check (32 more wait for their first check; only an authorised connection displaces one)" },
+	  "TCP connections of Pis that passed an access check (256 more wait for their first check; only an authorised connection displaces one)" },
 	{ "admin-networks", K_STR, offsetof(struct config, admin_networks), sizeof(((struct config *)0)->admin_networks),
 	  0, 0, NULL, "", "comma list of CIDRs allowed to read any client's files and exports" },
 	{ "log-level", K_ENUM, offsetof(struct config, log_level), 0, 0, 0, level_names, "info",
