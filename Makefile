@@ -103,7 +103,7 @@ build/bench/%: bench/%.c build/libpinetboot.a $(HDRS)
 
 # ---- NFS benchmark client (bench/nfs_bench.c, libnfs; bench/nfs-bench.sh) ----
 # An explicit rule: it links libnfs, not libpinetboot.
-build/bench/nfs_bench: bench/nfs_bench.c
+build/bench/nfs_bench: bench/nfs_bench.c bench/nfs_client.h
 	@mkdir -p $(dir $@)
 	$(CC) $(BASEFLAGS) $(CFLAGS) -o $@ $< -lnfs
 
@@ -113,7 +113,7 @@ bench-nfs: deps pinetboot build/bench/nfs_bench
 # ---- end NFS benchmark ----
 
 # ---- NFS boot storm replayer (bench/nfs_storm.c, libnfs; bench/nfs-storm.sh) ----
-build/bench/nfs_storm: bench/nfs_storm.c
+build/bench/nfs_storm: bench/nfs_storm.c bench/nfs_client.h
 	@mkdir -p $(dir $@)
 	$(CC) $(BASEFLAGS) $(CFLAGS) -o $@ $< -lnfs
 # ---- end NFS boot storm ----

@@ -41,13 +41,11 @@
 #include <nfsc/libnfs-raw-mount.h>
 #include <nfsc/libnfs-raw-nfs.h>
 
+#define BENCH_NAME "nfs_bench"
+#include "nfs_client.h"
+
 #define MIB (1024u * 1024u)
 #define MAXQ 256
-
-struct fh {
-	uint32_t len;
-	char data[64];
-};
 
 struct rfile {
 	struct fh fh;
@@ -83,13 +81,6 @@ struct bench {
 	int slot;
 };
 
-static double now(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 static void die(const char *what, struct rpc_context *rpc)
 {
 	fprintf(stderr, "nfs_bench: %s%s%s\n", what, rpc ? ": " : "", rpc ? rpc_get_error(rpc) : "");
@@ -114,75 +105,7 @@ static void loop(struct bench *b, volatile bool *flag)
 	}
 }
 
-static void fh_set(struct fh *d, const nfs_fh3 *s)
-{
-	if (s->data.data_len > sizeof(d->data)) {
-		fprintf(stderr, "nfs_bench: file handle of %u bytes\n", s->data.data_len);
-		exit(1);
-	}
-	d->len = s->data.data_len;
-	memcpy(d->data, s->data.data_val, d->len);
-}
-
-static nfs_fh3 fh3(struct fh *f)
-{
-	nfs_fh3 r;
-	r.data.data_len = f->len;
-	r.data.data_val = f->data;
-	return r;
-}
-
 /* ------------------------------------------------------------ setup calls */
-
-struct sync_res {
-	bool done;
-	int status;
-	int nfsstat;
-	struct fh fh;
-	uint64_t size;
-};
-
-static void connect_cb(struct rpc_context *rpc, int status, void *data, void *priv)
-{
-	struct sync_res *r = priv;
-	r->status = status;
-	r->done = true;
-	if (status != RPC_STATUS_SUCCESS)
-		fprintf(stderr, "nfs_bench: connect: %s\n", data ? (const char *)data : "?");
-}
-
-static void mnt_cb(struct rpc_context *rpc, int status, void *data, void *priv)
-{
-	struct sync_res *r = priv;
-	r->status = status;
-	r->done = true;
-	if (status == RPC_STATUS_SUCCESS) {
-		mountres3 *res = data;
-		r->nfsstat = res->fhs_status;
-		if (res->fhs_status == MNT3_OK) {
-			nfs_fh3 f;
-			f.data.data_len = res->mountres3_u.mountinfo.fhandle.fhandle3_len;
-			f.data.data_val = res->mountres3_u.mountinfo.fhandle.fhandle3_val;
-			fh_set(&r->fh, &f);
-		}
-	}
-}
-
-static void lookup_sync_cb(struct rpc_context *rpc, int status, void *data, void *priv)
-{
-	struct sync_res *r = priv;
-	r->status = status;
-	r->done = true;
-	if (status == RPC_STATUS_SUCCESS) {
-		LOOKUP3res *res = data;
-		r->nfsstat = res->status;
-		if (res->status == NFS3_OK) {
-			fh_set(&r->fh, &res->LOOKUP3res_u.resok.object);
-			if (res->LOOKUP3res_u.resok.obj_attributes.attributes_follow)
-				r->size = res->LOOKUP3res_u.resok.obj_attributes.post_op_attr_u.attributes.size;
-		}
-	}
-}
 
 
 static void rpc_connect_sync(struct bench *b, const char *server, int prog, int vers)

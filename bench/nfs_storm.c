@@ -36,15 +36,13 @@
 #include <nfsc/libnfs-raw-mount.h>
 #include <nfsc/libnfs-raw-nfs.h>
 
+#define BENCH_NAME "nfs_storm"
+#include "nfs_client.h"
+
 #define HBITS 14
 #define HSIZE (1u << HBITS)
 #define MAXDEPTH 256
 #define WMAX (1024u * 1024u)
-
-struct fh {
-	uint32_t len;
-	char data[64];
-};
 
 struct call {
 	int proc, depth;
@@ -80,13 +78,6 @@ struct storm {
 	bool broken;
 	int reconnects;
 };
-
-static double now(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 static void die(const char *what, struct rpc_context *rpc)
 {
@@ -130,22 +121,6 @@ static struct hent *hget(struct storm *s, const char *path, bool add)
 	return NULL;
 }
 
-static void fh_set(struct fh *d, const nfs_fh3 *f)
-{
-	if (f->data.data_len > sizeof(d->data))
-		die("file handle longer than 64 bytes", NULL);
-	d->len = f->data.data_len;
-	memcpy(d->data, f->data.data_val, d->len);
-}
-
-static nfs_fh3 fh3(struct fh *f)
-{
-	nfs_fh3 r;
-	r.data.data_len = f->len;
-	r.data.data_val = f->data;
-	return r;
-}
-
 static void cache_put(struct storm *s, const char *path, const nfs_fh3 *f)
 {
 	struct hent *e = hget(s, path, true);
@@ -179,51 +154,6 @@ static void service(struct storm *s, int timeout_ms)
 		if (!s->setup)
 			die("rpc_service", s->rpc);
 		s->broken = true;
-	}
-}
-
-struct sync_res {
-	bool done;
-	int status, nfsstat;
-	struct fh fh;
-};
-
-static void connect_cb(struct rpc_context *rpc, int status, void *data, void *priv)
-{
-	struct sync_res *r = priv;
-	r->status = status;
-	r->done = true;
-	if (status != RPC_STATUS_SUCCESS)
-		fprintf(stderr, "nfs_storm: connect: %s\n", data ? (const char *)data : "?");
-}
-
-static void mnt_cb(struct rpc_context *rpc, int status, void *data, void *priv)
-{
-	struct sync_res *r = priv;
-	r->status = status;
-	r->done = true;
-	if (status == RPC_STATUS_SUCCESS) {
-		mountres3 *res = data;
-		r->nfsstat = res->fhs_status;
-		if (res->fhs_status == MNT3_OK) {
-			nfs_fh3 f;
-			f.data.data_len = res->mountres3_u.mountinfo.fhandle.fhandle3_len;
-			f.data.data_val = res->mountres3_u.mountinfo.fhandle.fhandle3_val;
-			fh_set(&r->fh, &f);
-		}
-	}
-}
-
-static void lookup_sync_cb(struct rpc_context *rpc, int status, void *data, void *priv)
-{
-	struct sync_res *r = priv;
-	r->status = status;
-	r->done = true;
-	if (status == RPC_STATUS_SUCCESS) {
-		LOOKUP3res *res = data;
-		r->nfsstat = res->status;
-		if (res->status == NFS3_OK)
-			fh_set(&r->fh, &res->LOOKUP3res_u.resok.object);
 	}
 }
 
