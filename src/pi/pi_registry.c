@@ -206,13 +206,16 @@ void clients_carry_state(struct clients *new_reg, const struct clients *old)
 		n->answer_serial = o->answer_serial;
 		memcpy(n->contested_mac, o->contested_mac, 6);
 		n->contested = o->contested;
+		n->contested_log_ms = o->contested_log_ms;
 		/* A binding survives the reload only while the MAC it was made
 		 * with is still this Pi's MAC. */
 		if (o->bound_addr && (!n->has_mac || (o->has_bound_mac && !memcmp(o->bound_mac, n->mac, 6)))) {
 			n->bound_addr = o->bound_addr;
 			n->has_bound_mac = o->has_bound_mac;
 			memcpy(n->bound_mac, o->bound_mac, 6);
-			n->verified_ms = o->verified_ms;
+			/* verified_ms stays 0: the next request is checked against
+			 * the new registration (a fixed address, a new MAC) before
+			 * the binding's fast path is used again. */
 		}
 	}
 }

@@ -145,12 +145,15 @@ static void t_clients(void **state)
 	assert_non_null(clients_find_serial(&reg, 0xb66c4c16));
 	/* A binding survives a reload while it was made with the Pi's MAC. */
 	reg.v[0].bound_addr = 77;
+	reg.v[0].verified_ms = 1234;
 	reg.v[0].has_bound_mac = true;
 	memcpy(reg.v[0].bound_mac, reg.v[0].mac, 6);
 	struct clients reg2;
 	assert_int_equal(clients_load(&reg2, dir), 2);
 	clients_carry_state(&reg2, &reg);
 	assert_int_equal(clients_find_id(&reg2, reg.v[0].id)->bound_addr, 77);
+	/* ...but is checked again against the new registration first. */
+	assert_int_equal(clients_find_id(&reg2, reg.v[0].id)->verified_ms, 0);
 	clients_free(&reg2);
 	/* One made with another MAC does not (the registry names the Pi's). */
 	reg.v[0].bound_mac[5] ^= 1;
