@@ -23,6 +23,12 @@
  * the next check: NFS calls every few microseconds must not each read
  * /proc/net/arp, and an address moving to another MAC is noticed soon. */
 #define VERIFY_MS 5000
+/* MOUNT EXPORT lists a bound Pi's own exports while its binding was
+ * confirmed this recently (listing never binds or re-checks). */
+#define EXPORT_LIST_MS 60000
+/* A flood of forged DISCOVERs with ever new MACs must not become a flood
+ * of log lines and fleet events: one a client per this long. */
+#define CONTESTED_LOG_MS 10000
 
 static void fill_vars(const struct client *c, struct tftp_vars *v)
 {
@@ -247,7 +253,7 @@ size_t daemon_nfs_ids_for_addr(void *ctx, uint32_t addr, char (*ids)[18], size_t
 		if (c->unavailable)
 			continue;
 		if (admin || (c->address && c->address == addr) ||
-		    (c->bound_addr == addr && c->verified_ms && now - c->verified_ms < VERIFY_MS * 12))
+		    (c->bound_addr == addr && c->verified_ms && now - c->verified_ms < EXPORT_LIST_MS))
 			snprintf(ids[n++], 18, "%s", c->id);
 	}
 	return n;
@@ -257,10 +263,13 @@ enum pi_claim daemon_claim(struct daemon *d, struct client *c, const uint8_t mac
 			   uint32_t serial)
 {
 	char m1[18], m2[18];
+	uint64_t now = ev_now(d->loop);
+	bool may_log = !c->contested_log_ms || now - c->contested_log_ms >= CONTESTED_LOG_MS;
 	if (c->has_mac && memcmp(c->mac, mac, 6) != 0) {
 		/* Someone else's MAC claims this Pi: no boot answer, no claim,
-		 * logged once per foreign MAC. */
-		if (!c->contested || memcmp(c->contested_mac, mac, 6) != 0) {
+		 * logged once per foreign MAC, at most once per 10 s. */
+		if ((!c->contested || memcmp(c->contested_mac, mac, 6) != 0) && may_log) {
+			c->contested_log_ms = now;
 			log_warn("dhcp", "%s: contested: a DISCOVER from MAC %s claims this Pi, whose MAC is %s; "
 				 "not answered", c->id, dhcp_mac_str(mac, m1), dhcp_mac_str(c->mac, m2));
 			memcpy(c->contested_mac, mac, 6);
@@ -277,13 +286,16 @@ enum pi_claim daemon_claim(struct daemon *d, struct client *c, const uint8_t mac
 		return PI_CLAIM_CONTESTED;
 	}
 	if (c->has_serial && has_serial && c->serial != serial) {
+		if (!may_log)
+			return PI_CLAIM_CONTESTED;
+		c->contested_log_ms = now;
 		log_warn("dhcp", "%s: a DISCOVER from its MAC %s shows serial %08x, registered %08x; not answered",
 			 c->id, dhcp_mac_str(mac, m1), serial, c->serial);
 		return PI_CLAIM_CONTESTED;
 	}
 	/* A live binding is never replaced without the Pi's MAC: the answer
 	 * is recorded, and only that MAC's address can use it. */
-	c->answered_ms = ev_now(d->loop);
+	c->answered_ms = now;
 	memcpy(c->answer_mac, mac, 6);
 	c->answer_has_serial = has_serial;
 	c->answer_serial = serial;

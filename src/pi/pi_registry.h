@@ -38,6 +38,7 @@ struct client {
 	uint64_t verified_ms;  /* when bound_addr's neighbour MAC was last checked */
 	uint8_t contested_mac[6]; /* last foreign MAC that claimed this Pi (logged once) */
 	bool contested;
+	uint64_t contested_log_ms; /* last contested log line: at most one per CONTESTED_LOG_MS */
 	bool unavailable;      /* its root failed to mount: not exported */
 	char unavailable_why[160];
 };

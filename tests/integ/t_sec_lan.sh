@@ -64,6 +64,36 @@ check "MOUNT EXPORT (showmount -e) from the attacker names no Pi" bash -c \
 check "the refusals are logged" grep -qE "4444abcd.*refused.*MAC $EVIL_MAC" "$LOG"
 check "the real Pi still boots after the attack" probe --model 4 --serial 4444abcd --mac dc:a6:32:44:ab:cd --data "$DATA"
 
+# ---- a flood of forged DISCOVERs with ever new MACs: no answer, no log flood
+cat >"$PNB_TMP/flood.py" <<'PY'
+import os, socket, struct, sys
+srv, n = sys.argv[1], int(sys.argv[2])
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.bind(("0.0.0.0", 68))
+s.settimeout(0.5)
+for i in range(n):
+    mac = bytes([0x02]) + os.urandom(5)
+    opts = bytes([53, 1, 1]) + bytes([60, 32]) + b"PXEClient:Arch:00000:UNDI:002001" \
+         + bytes([93, 2, 0, 0]) + bytes([97, 17, 0]) + b"RPi4" + bytes.fromhex("1131a000") \
+         + mac[2:] + struct.pack("<I", 0x4444abcd) + bytes([255])
+    pkt = struct.pack("!BBBBIHH4s4s4s4s16s64s128s", 1, 1, 6, 0, 0x2000 + i, 0, 0, bytes(4), bytes(4),
+                      bytes(4), bytes(4), mac + bytes(10), bytes(64), bytes(128)) + bytes([99, 130, 83, 99]) + opts
+    s.sendto(pkt, (srv, 67))
+answers = 0
+try:
+    while True:
+        d, _ = s.recvfrom(2048)
+        answers += b"Raspberry Pi Boot" in d
+except socket.timeout:
+    pass
+print(answers)
+PY
+before=$(grep -c "4444abcd: contested" "$LOG")
+out=$(ns_exec evil timeout 30 python3 "$PNB_TMP/flood.py" "$SRV" 200 2>&1)
+check "200 forged DISCOVERs for the Pi from random MACs get no boot answer ($out)" test "$out" = 0
+after=$(grep -c "4444abcd: contested" "$LOG")
+check "...and log at most one contested line ($((after - before)) new)" test $((after - before)) -le 1
+
 # ---- a registered MAC is the credential even before the first boot
 check "a forged DISCOVER for a Pi that never booted but has its MAC registered: no answer" \
 	ns_exec evil "$PNB" probe --interface eth0 --model 4 --serial 5555abcd --mac "$EVIL_MAC" --dhcp-only --expect-no-answer --timeout 8
