@@ -365,19 +365,40 @@ static void on_conn(struct ev_loop *loop, int fd, unsigned events, void *arg)
 		conn_read_chunk(c, ev_now(loop));
 }
 
+/* addr's least recently active unchecked connection if addr already
+ * holds NFS_UNAUTH_PER_ADDR of them, else NULL. */
+static struct nfs_conn *unauth_over_quota(struct nfs_transport *t, uint32_t addr)
+{
+	struct nfs_conn *first = NULL;
+	unsigned n = 0;
+	for (struct nfs_conn *x = t->unauth.head; x; x = x->next)
+		if (x->addr == addr && !x->dead) {
+			if (!first)
+				first = x;
+			n++;
+		}
+	return n >= NFS_UNAUTH_PER_ADDR ? first : NULL;
+}
+
 static void on_accept(struct ev_loop *loop, int fd, unsigned events, void *arg)
 {
 	struct nfs_transport *t = arg;
-	for (int k = 0; k < 64; k++) {
+	for (int k = 0; k < NFS_ACCEPT_BATCH; k++) {
 		struct sockaddr_in peer;
 		socklen_t pl = sizeof(peer);
 		int cfd = accept4(fd, (struct sockaddr *)&peer, &pl, SOCK_NONBLOCK | SOCK_CLOEXEC);
 		if (cfd < 0)
 			return;
-		/* A new connection is unchecked: it may only push out an
-		 * idle unchecked one, never an authorised Pi's, and never one
-		 * that may be a Pi in the middle of connecting. */
-		if (t->unauth.n >= NFS_UNAUTH_MAX) {
+		/* A new connection is unchecked. An address that already
+		 * holds its share of the unchecked pool makes room among its
+		 * own; otherwise it may only push out an idle unchecked one,
+		 * never an authorised Pi's, and never one that may be a Pi in
+		 * the middle of connecting. */
+		struct nfs_conn *own = unauth_over_quota(t, peer.sin_addr.s_addr);
+		if (own) {
+			t->stats->evicted++;
+			conn_close(own);
+		} else if (t->unauth.n >= NFS_UNAUTH_MAX) {
 			const struct nfs_conn *old = t->unauth.head;
 			if (!old || ev_now(loop) - old->last_ms < NFS_UNAUTH_IDLE_MS) {
 				t->stats->evicted++;

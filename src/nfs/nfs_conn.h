@@ -24,9 +24,17 @@
  * only with the data that arrives). When it is full, a new connection
  * pushes out the oldest unchecked one only if that one has been idle for
  * NFS_UNAUTH_IDLE_MS; otherwise the new one is refused, so a burst of
- * Pis connecting together never resets each other. */
+ * Pis connecting together never resets each other.
+ * One address holds at most NFS_UNAUTH_PER_ADDR of the pool: past that,
+ * its new connection pushes out its own least recently active one, so a
+ * single host flooding connections competes only with itself and never
+ * fills the pool against a Pi. Connections are accepted NFS_ACCEPT_BATCH
+ * at a time, fewer than the quota, so a client's new connection has its
+ * first call read before its own flood can push it out. */
 #define NFS_UNAUTH_MAX 256
 #define NFS_UNAUTH_IDLE_MS 2000
+#define NFS_UNAUTH_PER_ADDR 32
+#define NFS_ACCEPT_BATCH 16
 
 struct nfs_stats;
 

@@ -1,9 +1,10 @@
 #!/bin/bash
 # t_nfs_conns.sh - pinetboot's NFS server under hostile connections, in
 # network namespaces: 10k idle TCP connections against a 1000-connection
-# cap (none of them ever passes an access check, so only the newest 32 are
-# kept: old ones are dropped, memory stays bounded, new clients are still
-# served), a fragment header promising 2 GiB, garbage records, a record
+# cap (none of them ever passes an access check, so the flooding host keeps
+# only its newest 32 unchecked connections: old ones are dropped, memory
+# stays bounded, another host and a new client of the flooding host are
+# still served), a fragment header promising 2 GiB, garbage records, a record
 # over the size cap, bogus credentials, and the NFSACL ping the kernel
 # sends during mount (PROG_UNAVAIL, not silence).
 set -u -o pipefail
@@ -15,7 +16,7 @@ require_cmd python3 ss timeout
 BIN=$(pinetboot_bin)
 pinetboot_ready "$BIN" || _pnb_unmet "pinetboot is not built"
 
-netns_lan server client
+netns_lan server client pi
 SRV=$(ip_of server)
 DATA="$PNB_TMP/data"
 mkdir -p "$DATA/clients/1234abcd/root" "$DATA/boot"
@@ -112,22 +113,36 @@ if what in ("huge_fragment", "over_cap"):
         closed = True
     sys.exit(0 if closed else 1)
 if what == "idle":
-    import resource
+    import resource, threading
     n = int(sys.argv[3])
     resource.setrlimit(resource.RLIMIT_NOFILE, (n + 100, n + 100))
     socks = []
-    for i in range(n):
-        s = socket.socket()
-        s.setblocking(False)
-        s.connect_ex((srv, 2049))
-        socks.append(s)
+    def flood():
+        # n connections that never send a byte, ~2000 a second, so the
+        # flood is still arriving while other clients connect
+        for i in range(n):
+            s = socket.socket()
+            s.setblocking(False)
+            s.connect_ex((srv, 2049))
+            socks.append(s)
+            if i % 100 == 99:
+                time.sleep(0.05)
+    th = threading.Thread(target=flood)
+    th.start()
+    time.sleep(1.5)
+    open(sys.argv[4], "w").write("flooding\n")
+    th.join()
+    # the listener still serves a new client of the flooding host while its
+    # 10k connections exist (some still retrying their SYNs): the flooding
+    # host competes only with its own connections
     time.sleep(3)
-    # the listener still serves a new client while 10k connections exist
     r = tcp_call(call(100003, 3, 0))
     ok = r is not None and words(r)[:6] == (7, 1, 0, 0, 0, 0)
-    open(sys.argv[4], "w").write("done\n")
     time.sleep(2)
     sys.exit(0 if ok else 1)
+if what == "null_tcp":
+    r = tcp_call(call(100003, 3, 0))
+    sys.exit(0 if r is not None and words(r)[:6] == (7, 1, 0, 0, 0, 0) else 1)
 sys.exit(2)
 PY
 
@@ -147,8 +162,15 @@ check "record over the size cap: connection closed" rpc over_cap
 PID=$(bg_pid server)
 rss() { awk '/^VmRSS/ {print $2}' "/proc/$PID/status"; }
 R0=$(rss)
-check "10000 idle connections against a cap of 1000; a new client is still served" \
-	rpc idle 10000 "$PNB_TMP/idle.done"
+rpc idle 10000 "$PNB_TMP/idle.state" >"$PNB_TMP/idle.out" 2>&1 &
+FLOOD=$!
+wait_for test -s "$PNB_TMP/idle.state" 60 >/dev/null
+check "another host is served while one floods 10000 connections" \
+	ns_exec pi timeout 30 python3 "$PNB_TMP/rpc.py" "$SRV" null_tcp
+wait "$FLOOD"
+FLOOD_RC=$?
+check "10000 idle connections against a cap of 1000; a new client from the flooding host is still served" \
+	test "$FLOOD_RC" -eq 0
 R1=$(rss)
 LIVE=$(ns_exec server ss -Htn state established "sport = :2049" | wc -l)
 diag "server RSS ${R0} kB before, ${R1} kB after; ${LIVE} established connections left"
