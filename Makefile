@@ -10,7 +10,7 @@ WARN    := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototyp
            -Wpointer-arith -Wcast-qual -Wformat=2 -Wno-unused-parameter
 BASEFLAGS := -std=c11 -D_GNU_SOURCE -Isrc $(WARN) -g
 CFLAGS  ?= -O2
-LDLIBS  := -linih -lsodium -lmicrohttpd -pthread
+LDLIBS  := -linih -lsodium -lmicrohttpd -lseccomp -lcap -pthread
 ASANFLAGS := -O1 -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 
 LIB_SRC  := $(sort $(filter-out src/main.c,$(shell find src -name '*.c')))

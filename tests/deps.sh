@@ -2,7 +2,7 @@
 # deps.sh - install the Debian packages pinetboot builds and tests with,
 # when any is missing. Needs root (or sudo) only when something is missing.
 set -e
-PKGS="build-essential clang pkg-config libinih-dev libsodium-dev libmicrohttpd-dev libcmocka-dev \
+PKGS="build-essential clang pkg-config libinih-dev libsodium-dev libmicrohttpd-dev libseccomp-dev libcap-dev libcmocka-dev \
 iproute2 dnsmasq-base tftpd-hpa tftp-hpa atftp curl busybox udhcpc procps \
 isc-dhcp-client dhcpcd nmap \
 qemu-system-x86 klibc-utils binutils dnsmasq libnfs-dev libnfs-utils nfs-ganesha nfs-ganesha-vfs rpcbind nfs-common util-linux \

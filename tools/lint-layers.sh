@@ -12,9 +12,10 @@
 #   nfs       -> core pi          XDR/RPC, NFSv3, MOUNT, portmap
 #   fleet     -> core pi          boot-stage model, JSON, HTTP API + dashboard
 #   provision -> core pi          data dir, images, per-Pi roots, boot-file text
+#   privsep   -> core pi          root parent <-> child messages, dropping privileges, seccomp
 #   probe     -> core pi dhcp tftp   a fake Pi: it speaks the codecs, not the servers
-#   daemon    -> core pi dhcp tftp nfs fleet provision   where the parts meet (`serve`)
-#   cli       -> core pi dhcp tftp nfs fleet provision probe, and daemon/config.h
+#   daemon    -> core pi dhcp tftp nfs fleet provision privsep   where the parts meet (`serve`)
+#   cli       -> core pi dhcp tftp nfs fleet provision probe privsep, and daemon/config.h
 #                                 (the pinetboot.conf reader) but no other daemon header
 #
 # Headers at the top of src/ (src/cmds.h: the cmd_* entry points) may be
@@ -37,12 +38,13 @@ allowed() { # $1 = from folder, $2 = target folder or header path
 	core:*) return 1 ;;
 	pi:core) return 0 ;;
 	dhcp:core | dhcp:pi | tftp:core | tftp:pi | nfs:core | nfs:pi) return 0 ;;
+	privsep:core | privsep:pi) return 0 ;;
 	fleet:core | fleet:pi | provision:core | provision:pi) return 0 ;;
 	probe:core | probe:pi | probe:dhcp | probe:tftp) return 0 ;;
 	daemon:core | daemon:pi | daemon:dhcp | daemon:tftp | daemon:nfs) return 0 ;;
-	daemon:fleet | daemon:provision) return 0 ;;
+	daemon:fleet | daemon:provision | daemon:privsep) return 0 ;;
 	cli:core | cli:pi | cli:dhcp | cli:tftp | cli:nfs | cli:fleet) return 0 ;;
-	cli:provision | cli:probe | cli:daemon/config.h) return 0 ;;
+	cli:provision | cli:probe | cli:privsep | cli:daemon/config.h) return 0 ;;
 	esac
 	return 1
 }

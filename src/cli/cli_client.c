@@ -24,6 +24,7 @@
 #include "pi/pi_registry.h"
 #include "provision/prov_text.h"
 #include "provision/prov_util.h"
+#include "privsep/ps_ctl.h"
 #include "provision/provision.h"
 
 /* ------------------------------------------------------------ add / remove / reset */
@@ -240,6 +241,29 @@ static int add_pick_image(const char *data, struct add_opts *o, char *img, size_
 	return 0;
 }
 
+/* Ask a running `pinetboot serve` on data (its root process, through
+ * DATA/pinetboot.sock) to do op for id. 1 done (said what), 0 no server
+ * listens there, -1 it failed (said why). */
+static int ask_server(const char *cmd, const char *data, enum ps_op op, const char *id)
+{
+	struct ps_msg req, r;
+	ps_msg_simple(&req, op, id);
+	int e = ps_ctl_request(data, &req, &r, 30000);
+	if (e == -ENOENT || e == -ECONNREFUSED)
+		return 0;
+	if (e < 0) {
+		fprintf(stderr, "pinetboot %s: the running server did not answer: %s\n", cmd, strerror(-e));
+		return -1;
+	}
+	if (r.status) {
+		fprintf(stderr, "pinetboot %s: the running server: %s (%s)\n", cmd, r.text, strerror((int)r.status));
+		return -1;
+	}
+	printf("  running server: %s\n", r.text);
+	return 1;
+}
+
+
 /* Everything checked: make (or re-register) the client and say so. */
 static int add_run(const char *data, const struct add_opts *o)
 {
@@ -254,10 +278,11 @@ static int add_run(const char *data, const struct add_opts *o)
 		return r == -ECANCELED ? 130 : 1;
 	}
 	printf("%s client %s (image %s%s)\n"
-	       "  root %s/clients/%s/root, boot %s/clients/%s/boot\n"
-	       "  a running 'pinetboot serve' picks it up on SIGHUP (kill -HUP $(pidof pinetboot))\n",
+	       "  root %s/clients/%s/root, boot %s/clients/%s/boot\n",
 	       kept ? "registered" : "added", o->id, o->image, kept ? "; the Pi's own files were kept" : "", data,
 	       o->id, data, o->id);
+	if (ask_server("add", data, PS_MOUNT, o->id) == 0)
+		printf("  a running 'pinetboot serve' picks it up on SIGHUP (sudo kill -HUP <pid of pinetboot serve>)\n");
 	return 0;
 }
 
@@ -376,10 +401,15 @@ int cmd_remove(int argc, char **argv)
 				     "keeps them)", id);
 	if (!keep && !confirm("remove", id, yes, what))
 		return 1;
+	/* A running server lets go of the Pi's files and unmounts its root
+	 * first (its mounts may live in a namespace we cannot see). */
+	if (ask_server("remove", data, PS_RELEASE, id) < 0)
+		return 1;
 	if (client_remove(data, id, keep, err, sizeof(err)) < 0) {
 		fprintf(stderr, "pinetboot remove: %s\n", err);
 		return 1;
 	}
+	ask_server("remove", data, PS_RELOAD, NULL);
 	printf("removed client %s%s\n", id, keep ? " (its root and boot files are kept: add --force "
 						   "registers it again with them)" : "");
 	return 0;
@@ -405,11 +435,18 @@ int cmd_reset(int argc, char **argv)
 	if (!confirm("reset", id, yes, what))
 		return 1;
 	provision_catch_signals();
+	int served = ask_server("reset", data, PS_RELEASE, id);
+	if (served < 0)
+		return 1;
 	if (client_reset(data, id, err, sizeof(err)) < 0) {
 		fprintf(stderr, "pinetboot reset: %s\n", err);
+		if (served)
+			ask_server("reset", data, PS_MOUNT, id);
 		return 1;
 	}
 	printf("client %s is back to its image (fresh host keys, machine-id and fixups)\n", id);
+	if (served)
+		ask_server("reset", data, PS_MOUNT, id);
 	return 0;
 }
 

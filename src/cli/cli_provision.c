@@ -8,6 +8,9 @@
  * --data, stray-argument and root checks. Must not touch: client.conf's
  * format (pi/pi_registry.c), the data dir's layout (provision/), the
  * server's insides. */
+#include <pwd.h>
+#include <spawn.h>
+#include <sys/wait.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -181,6 +184,32 @@ static void init_next_steps(const char *data)
 	       dd, dd, dd);
 }
 
+/* The serving process of `serve` runs as _pinetboot (README,
+ * "Privileges"): make that system user when it is missing, as the Debian
+ * package's postinst does. */
+#define PINETBOOT_USER "_pinetboot"
+extern char **environ;
+
+static void init_user(void)
+{
+	struct passwd *pw = getpwnam(PINETBOOT_USER);
+	if (pw || geteuid() != 0)
+		return;
+	char *const argv[] = { (char *)"useradd", (char *)"--system", (char *)"--user-group",
+			       (char *)"--no-create-home", (char *)"--home-dir", (char *)"/nonexistent",
+			       (char *)"--shell", (char *)"/usr/sbin/nologin", (char *)"--comment",
+			       (char *)"pinetboot serving process", (char *)PINETBOOT_USER, NULL };
+	pid_t pid;
+	int st = 0;
+	if (posix_spawnp(&pid, "useradd", NULL, NULL, argv, environ) != 0 || waitpid(pid, &st, 0) != pid ||
+	    !WIFEXITED(st) || WEXITSTATUS(st) != 0) {
+		fprintf(stderr, "pinetboot init: warning: could not create the system user %s (useradd); serve "
+			"will run everything as root\n", PINETBOOT_USER);
+		return;
+	}
+	printf("created system user %s: serve's network-facing process runs as it\n", PINETBOOT_USER);
+}
+
 int cmd_init(int argc, char **argv)
 {
 	static const struct option opts[] = { { "data", required_argument, NULL, 'd' },
@@ -209,6 +238,7 @@ int cmd_init(int argc, char **argv)
 		fprintf(stderr, "pinetboot init: warning: could not make %s/clients and images 0700\n", data);
 	if (init_handle_key(data) || init_conf(data))
 		return 1;
+	init_user();
 	init_next_steps(data);
 	return 0;
 }

@@ -95,6 +95,8 @@ static const struct key_desc keys[] = {
 	  0, 0, NULL, "127.0.0.1:8466", "fleet dashboard and API: IPv4 ADDRESS:PORT, or off" },
 	{ "http-read-open", K_BOOL, offsetof(struct config, http_read_open), 0, 0, 0, NULL, "off",
 	  "serve the read-only API and dashboard beyond localhost without the token (on|off)" },
+	{ "user", K_STR, offsetof(struct config, user), sizeof(((struct config *)0)->user), 0, 0, NULL, "_pinetboot",
+	  "run the network-facing work as this user, with a few capabilities and a system-call filter, while a small root process keeps the mounts (root = all in one root process)" },
 	{ "fleet-stall-s", K_UINT, offsetof(struct config, fleet_stall_s), 0, 2, 3600, NULL, "30",
 	  "a boot with no progress for this long in one stage is shown as stalled" },
 };

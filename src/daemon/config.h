@@ -52,6 +52,7 @@ struct config {
 	unsigned tftp_give_up_s;
 	unsigned bind_window_s;
 	char http_listen[64];         /* fleet view: ADDR:PORT or off */
+	char user[33];                /* privilege separation: the serving child's user */
 	bool http_read_open;          /* read-only API open beyond localhost */
 	unsigned fleet_stall_s;       /* no progress this long = stalled */
 

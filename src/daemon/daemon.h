@@ -15,10 +15,22 @@
 #include "pi/pi_registry.h"
 #include "tftp/tftp_server.h"
 
+#include "nfs/nfs_server.h"
 struct dhcp_service;
 struct nfs_server;
 struct fleet;
 struct fleet_http;
+
+/* Every socket `serve` listens on, opened before the services start (by
+ * the root parent under privilege separation, which then closes its own
+ * copies). -1: not used. Each service takes its own and sets it to -1. */
+struct serve_socks {
+	int dhcp, tftp, tftp_data;
+	int arp;                 /* full DHCP's ARP probes (AF_PACKET) */
+	int http;                /* the dashboard/API listener */
+	struct nfs_ports nfs;
+	bool nfs_failed;         /* nfs = on but its port could not be had */
+};
 
 struct daemon {
 	struct config cfg;
@@ -39,7 +51,49 @@ struct daemon {
 	struct event_bus *bus;   /* boot events for the fleet view */
 	struct fleet *fleet;     /* fleet view model (src/fleet) */
 	struct fleet_http *http; /* its dashboard and API, NULL when off */
+	struct serve_socks socks;
+	/* Privilege separation: the child's end of the socketpair to the root
+	 * parent (-1 when serving in one process), and whether overlay roots
+	 * are mounted for us (by us as root, or by the parent). */
+	int ps_fd;
+	bool mounts_managed;
 };
+
+/* serve.c */
+void serve_socks_init(struct serve_socks *s);
+void serve_socks_close(struct serve_socks *s);
+/* Open every socket the configuration asks for; 0, or -1 (logged) when
+ * DHCP, TFTP or a malformed http-listen makes serving impossible. */
+int serve_open_socks(struct daemon *d);
+/* Everything after the sockets: the services, the loop until a stop
+ * signal, the cleanup. The exit status of `serve`. */
+int serve_run(struct daemon *d);
+/* As root: secure the data dir and mount the overlay roots. */
+void serve_mount_roots(struct daemon *d);
+
+/* privsep_parent.c: `serve` as a root parent that keeps the overlays
+ * mounted and runs serve_run in a child as uid/gid (README, Privileges).
+ * The exit status of `serve`. */
+int privsep_serve(struct daemon *d, uid_t uid, gid_t gid);
+
+/* privsep_child.c: the child's end of the conversation with the root
+ * parent. start: serve d->ps_fd on the loop (RELOAD, RELEASE from the
+ * parent; REPLY to our requests); ready: tell the parent we serve;
+ * register: ask it to run `pinetboot add` (0 or -errno). */
+int privsep_child_start(struct daemon *d);
+void privsep_child_ready(struct daemon *d);
+int privsep_child_register(struct daemon *d, const char *id, const char *image, const char *name);
+/* Stop serving client id (its overlay is about to be unmounted): it is
+ * refused until the next reload, and the NFS server closes its files. */
+void serve_release_client(struct daemon *d, const char *id);
+/* Re-read the configuration and the registry (SIGHUP, or the parent's
+ * RELOAD). */
+void serve_reload(struct daemon *d);
+
+/* spawn_add.c: run `pinetboot add ID --image IMAGE --data DATA [--name
+ * NAME]` without waiting; on success it SIGHUPs server_pid. 0 or -errno. */
+int daemon_spawn_add(const char *data_dir, const char *id, const char *image, const char *name,
+		     pid_t server_pid);
 
 /* dhcp_service.c: the proxy-DHCP responder. */
 struct dhcp_service *dhcp_service_new(struct daemon *d, int fd);

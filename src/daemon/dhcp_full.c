@@ -460,7 +460,8 @@ struct dhcp_full *dhcp_full_new(struct daemon *d, struct dhcp_io *io, const stru
 		log_warn("dhcp", "lease journal compaction failed: %s", strerror(-r));
 	dhcp_server_init(&f->srv, &conf, &f->db, reserved, d);
 	if (conf.probe) {
-		f->arp = dhcp_arp_new(d->loop);
+		f->arp = dhcp_arp_new(d->loop, d->socks.arp);
+		d->socks.arp = -1;
 		if (!f->arp)
 			log_warn("dhcp", "no ARP conflict probes (%s); addresses are offered unchecked", strerror(errno));
 	}

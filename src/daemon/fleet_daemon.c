@@ -10,6 +10,8 @@
 #include <errno.h>
 #include <string.h>
 
+#include <unistd.h>
+
 #include "core/log.h"
 #include "daemon/daemon.h"
 #include "daemon/pi_trust.h"
@@ -69,6 +71,17 @@ static void hk_stats(void *ctx, struct fleet_server_stats *out)
 	}
 }
 
+/* POST /api/register: `pinetboot add` needs root (it mounts), so under
+ * privilege separation the parent runs it; it SIGHUPs the process that
+ * started it when done, and that mounts the new Pi's root. */
+static int hk_register_client(void *ctx, const char *id, const char *image, const char *name)
+{
+	struct daemon *d = ctx;
+	if (d->ps_fd >= 0)
+		return privsep_child_register(d, id, image, name);
+	return daemon_spawn_add(d->cfg.data_dir, id, image, name, getpid());
+}
+
 static struct fleet_http *start_http(struct daemon *d, bool *off)
 {
 	const struct fleet_http_hooks hk = {
@@ -84,7 +97,10 @@ static struct fleet_http *start_http(struct daemon *d, bool *off)
 		.register_hint = hk_register_hint,
 		.client_access = hk_client_access,
 		.stats = hk_stats,
+		.register_client = hk_register_client,
+		.listen_fd = d->socks.http,
 	};
+	d->socks.http = -1;
 	return fleet_http_new(&hk, d->fleet, off);
 }
 

@@ -23,6 +23,8 @@
 #include "daemon/daemon.h"
 #include "daemon/dhcp_full.h"
 #include "daemon/pi_trust.h"
+#include "dhcp/dhcp_arp.h"
+#include "privsep/ps_priv.h"
 #include "dhcp/dhcp_pi.h"
 #include "nfs/nfs_server.h"
 #include "fleet/fleet.h"
@@ -153,7 +155,7 @@ static void check_roots(struct daemon *d)
 		const char *why = NULL;
 		if (stat(dir, &a) < 0 || stat(root, &b) < 0)
 			why = "clients/<id>/root is missing";
-		else if (geteuid() != 0)
+		else if (!d->mounts_managed)
 			continue; /* unprivileged test runs mount nothing */
 		else if (a.st_dev == b.st_dev)
 			why = "its overlay root failed to mount (see the error above)";
@@ -242,7 +244,7 @@ static void on_watchdog(struct ev_loop *loop, void *arg)
 	d->watchdog = ev_timer_add(loop, d->watchdog_ms, on_watchdog, d);
 }
 
-static void reload(struct daemon *d)
+void serve_reload(struct daemon *d)
 {
 	sd_notify_reloading();
 	struct config nc;
@@ -270,7 +272,7 @@ static void reload(struct daemon *d)
 	}
 	clients_carry_state(&nreg, &d->clients);
 	if (geteuid() == 0)
-		provision_mount_all(d->cfg.data_dir); /* clients added since start */
+		provision_mount_all(d->cfg.data_dir); /* clients added since start (else the parent did) */
 	clients_free(&d->clients);
 	d->clients = nreg;
 	check_roots(d);
@@ -286,7 +288,7 @@ static void on_signal(struct ev_loop *loop, int signo, void *arg)
 {
 	struct daemon *d = arg;
 	if (signo == SIGHUP) {
-		reload(d);
+		serve_reload(d);
 		return;
 	}
 	log_info("serve", "stopping (signal %d)", signo);
@@ -326,6 +328,9 @@ static void daemon_close(struct daemon *d)
 		ev_timer_cancel(d->loop, d->housekeeping);
 	if (d->watchdog)
 		ev_timer_cancel(d->loop, d->watchdog);
+	serve_socks_close(&d->socks);
+	if (d->ps_fd >= 0)
+		close(d->ps_fd);
 	int fds[] = { d->dhcp_fd, d->tftp_fd, d->tftp_data_fd, d->boot_fd, d->clients_fd, d->data_fd };
 	for (size_t i = 0; i < sizeof(fds) / sizeof(fds[0]); i++)
 		if (fds[i] >= 0)
@@ -353,40 +358,92 @@ static int open_data(struct daemon *d)
 	}
 	if (discovery_load(&d->disc, d->cfg.data_dir) < 0)
 		log_warn("serve", "cannot read %s, starting with an empty list", d->disc.path);
-	/* Overlay clients' roots: mounted while we serve them. */
-	if (geteuid() == 0) {
-		/* clients/ and images/ are not for other local users (README,
-		 * "Security"); then the overlay roots, nosuid,nodev,noexec. */
-		provision_secure_tree(d->cfg.data_dir);
-		provision_mount_all(d->cfg.data_dir);
-	}
 	check_roots(d);
 	rescan_ifaces(d);
 	return 0;
 }
 
-/* DHCP (unless off) and TFTP: their sockets and services. */
-static int start_boot_services(struct daemon *d)
+void serve_socks_init(struct serve_socks *s)
 {
-	/* Safety rule: never a second DHCP server on a network. */
-	if (d->cfg.dhcp == DHCP_FULL && !d->cfg.dhcp_force && dhcp_full_preflight(d) < 0)
-		return -1;
-	if (d->cfg.dhcp != DHCP_OFF) {
-		d->dhcp_fd = open_socket("DHCP", d->cfg.dhcp_port, true);
-		if (d->dhcp_fd < 0 || !(d->dhcp = dhcp_service_new(d, d->dhcp_fd)))
-			return -1;
-	}
-	d->tftp_fd = open_socket("TFTP", d->cfg.tftp_port, false);
-	if (d->tftp_fd < 0)
-		return -1;
-	d->tftp_data_fd = open_socket("TFTP data", 0, false);
-	if (d->tftp_data_fd < 0)
-		return -1;
+	s->dhcp = s->tftp = s->tftp_data = s->arp = s->http = -1;
+	nfs_ports_init(&s->nfs);
+	s->nfs_failed = false;
+}
+
+void serve_socks_close(struct serve_socks *s)
+{
+	int fds[] = { s->dhcp, s->tftp, s->tftp_data, s->arp, s->http };
+	for (size_t i = 0; i < sizeof(fds) / sizeof(fds[0]); i++)
+		if (fds[i] >= 0)
+			close(fds[i]);
+	nfs_ports_close(&s->nfs);
+	bool failed = s->nfs_failed;
+	serve_socks_init(s);
+	s->nfs_failed = failed;
+}
+
+void serve_mount_roots(struct daemon *d)
+{
+	/* clients/ and images/ are not for other local users (README,
+	 * "Security"); then the overlay roots, nosuid,nodev,noexec. */
+	provision_secure_tree(d->cfg.data_dir);
+	provision_mount_all(d->cfg.data_dir);
+}
+
+int serve_open_socks(struct daemon *d)
+{
+	struct serve_socks *s = &d->socks;
+	serve_socks_init(s);
+	if (d->cfg.dhcp != DHCP_OFF && (s->dhcp = open_socket("DHCP", d->cfg.dhcp_port, true)) < 0)
+		goto fail;
+	if ((s->tftp = open_socket("TFTP", d->cfg.tftp_port, false)) < 0 ||
+	    (s->tftp_data = open_socket("TFTP data", 0, false)) < 0)
+		goto fail;
 	/* A storm of 200 Pis keeps many ACKs in flight at once. */
 	int rcv = 4 << 20;
-	setsockopt(d->tftp_data_fd, SOL_SOCKET, SO_RCVBUF, &rcv, sizeof(rcv));
-	setsockopt(d->tftp_data_fd, SOL_SOCKET, SO_SNDBUF, &rcv, sizeof(rcv));
-	setsockopt(d->tftp_fd, SOL_SOCKET, SO_RCVBUF, &rcv, sizeof(rcv));
+	setsockopt(s->tftp_data, SOL_SOCKET, SO_RCVBUF, &rcv, sizeof(rcv));
+	setsockopt(s->tftp_data, SOL_SOCKET, SO_SNDBUF, &rcv, sizeof(rcv));
+	setsockopt(s->tftp, SOL_SOCKET, SO_RCVBUF, &rcv, sizeof(rcv));
+	if (d->cfg.dhcp == DHCP_FULL && d->cfg.dhcp_probe_ms > 0) {
+		s->arp = dhcp_arp_socket();
+		if (s->arp < 0)
+			log_warn("dhcp", "no ARP conflict probes (%s); addresses are offered unchecked",
+				 strerror(-s->arp));
+	}
+	if (d->cfg.nfs) {
+		struct nfs_config nc = { d->cfg.nfs_port, d->cfg.portmap_port, d->cfg.nfs_workers,
+					 d->cfg.nfs_max_connections };
+		s->nfs_failed = nfs_server_open_ports(&nc, &s->nfs) < 0;
+	}
+	/* A bad http-listen is a configuration error; a port in use is not
+	 * worth refusing to boot the fleet for (fleet_daemon_start says so). */
+	s->http = fleet_http_open_listen(d->cfg.http_listen);
+	if (s->http == -2) {
+		uint32_t a;
+		uint16_t p;
+		bool off;
+		if (fleet_http_parse_listen(d->cfg.http_listen, &a, &p, &off) < 0)
+			goto fail;
+		s->http = -1;
+	}
+	return 0;
+fail:
+	serve_socks_close(s);
+	return -1;
+}
+
+/* DHCP (unless off) and TFTP: their services on the sockets. */
+static int start_boot_services(struct daemon *d)
+{
+	if (d->cfg.dhcp != DHCP_OFF) {
+		d->dhcp_fd = d->socks.dhcp;
+		d->socks.dhcp = -1;
+		if (!(d->dhcp = dhcp_service_new(d, d->dhcp_fd)))
+			return -1;
+	}
+	d->tftp_fd = d->socks.tftp;
+	d->tftp_data_fd = d->socks.tftp_data;
+	d->socks.tftp = d->socks.tftp_data = -1;
 	struct tftp_limits lim;
 	tftp_limits_from(&d->cfg, &lim);
 	struct tftp_hooks hooks = { daemon_authorize, daemon_vars_for_addr, d };
@@ -403,10 +460,14 @@ static int start_rest(struct daemon *d)
 		struct nfs_config nc = { d->cfg.nfs_port, d->cfg.portmap_port, d->cfg.nfs_workers,
 					 d->cfg.nfs_max_connections };
 		struct nfs_hooks nh = { daemon_nfs_access, daemon_nfs_ids_for_addr, d, daemon_nfs_is_admin };
-		d->nfs = nfs_server_new(d->loop, d->data_fd, d->clients_fd, &nc, &nh, d->bus);
+		if (!d->socks.nfs_failed)
+			d->nfs = nfs_server_new(d->loop, d->data_fd, d->clients_fd, &nc, &d->socks.nfs, &nh, d->bus);
+		nfs_ports_init(&d->socks.nfs);
 		if (!d->nfs)
 			log_error("serve", "continuing without NFS (see the error above; --nfs off silences this)");
 	}
+	if (d->ps_fd >= 0 && privsep_child_start(d) < 0)
+		return -1;
 	if (fleet_daemon_start(d) < 0)
 		return -1;
 	if (ev_signal_add(d->loop, SIGTERM, on_signal, d) < 0 || ev_signal_add(d->loop, SIGINT, on_signal, d) < 0 ||
@@ -428,6 +489,8 @@ static void announce_ready(struct daemon *d)
 	char ready[160];
 	snprintf(ready, sizeof(ready), "READY=1\nSTATUS=serving %zu registered Pis", d->clients.n);
 	sd_notify_send(ready);
+	if (d->ps_fd >= 0)
+		privsep_child_ready(d);
 	uint64_t wd = sd_watchdog_ms();
 	if (wd) {
 		d->watchdog_ms = wd / 2 ? wd / 2 : 1;
@@ -445,25 +508,19 @@ static void log_totals(struct daemon *d)
 		 (unsigned long long)st->retransmits);
 }
 
-int cmd_serve(int argc, char **argv)
+void serve_release_client(struct daemon *d, const char *id)
 {
-	for (int i = 1; i < argc; i++) {
-		if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
-			serve_usage(stdout);
-			return 0;
-		}
+	struct client *c = clients_find_id(&d->clients, id);
+	if (c) {
+		c->unavailable = true;
+		snprintf(c->unavailable_why, sizeof(c->unavailable_why), "%s",
+			 "its root is being reset or removed (pinetboot reset/remove)");
 	}
-	struct daemon dd, *d = &dd;
-	memset(d, 0, sizeof(*d));
-	d->dhcp_fd = d->tftp_fd = d->tftp_data_fd = d->boot_fd = d->clients_fd = d->data_fd = -1;
-	d->argc = argc;
-	d->argv = argv;
-	if (load_config(&d->cfg, argc, argv) < 0)
-		return 2;
-	log_set_level((enum log_level)d->cfg.log_level);
-	signal(SIGPIPE, SIG_IGN);
-	if (check_data_dir(d->cfg.data_dir) < 0 || check_interfaces(&d->cfg) < 0)
-		return 2;
+	nfs_server_release(d->nfs, id);
+}
+
+int serve_run(struct daemon *d)
+{
 	int rc = 1;
 	d->loop = ev_loop_new();
 	d->bus = events_new();
@@ -482,4 +539,59 @@ int cmd_serve(int argc, char **argv)
 		provision_unmount_all(d->cfg.data_dir);
 	daemon_close(d);
 	return rc;
+}
+
+/* Who the serving process runs as: `user` (default _pinetboot) when we
+ * are root and it exists; else everything in one process. */
+static int choose_user(struct daemon *d, uid_t *uid, gid_t *gid)
+{
+	if (geteuid() != 0 || !strcmp(d->cfg.user, "root"))
+		return -1;
+	int r = ps_user_lookup(d->cfg.user, uid, gid);
+	if (r == -ENOENT)
+		log_warn("serve", "user '%s' does not exist: serving without privilege separation, all as root "
+			 "(sudo pinetboot init creates it; so does the Debian package)", d->cfg.user);
+	else if (r < 0)
+		log_warn("serve", "user '%s' is root: serving without privilege separation", d->cfg.user);
+	return r;
+}
+
+int cmd_serve(int argc, char **argv)
+{
+	for (int i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
+			serve_usage(stdout);
+			return 0;
+		}
+	}
+	struct daemon dd, *d = &dd;
+	memset(d, 0, sizeof(*d));
+	d->dhcp_fd = d->tftp_fd = d->tftp_data_fd = d->boot_fd = d->clients_fd = d->data_fd = -1;
+	d->ps_fd = -1;
+	serve_socks_init(&d->socks);
+	d->argc = argc;
+	d->argv = argv;
+	if (load_config(&d->cfg, argc, argv) < 0)
+		return 2;
+	log_set_level((enum log_level)d->cfg.log_level);
+	signal(SIGPIPE, SIG_IGN);
+	if (check_data_dir(d->cfg.data_dir) < 0 || check_interfaces(&d->cfg) < 0)
+		return 2;
+	rescan_ifaces(d);
+	/* Safety rule: never a second DHCP server on a network. */
+	if (d->cfg.dhcp == DHCP_FULL && !d->cfg.dhcp_force && dhcp_full_preflight(d) < 0)
+		return 1;
+	uid_t uid;
+	gid_t gid;
+	if (choose_user(d, &uid, &gid) == 0)
+		return privsep_serve(d, uid, gid);
+	d->mounts_managed = geteuid() == 0;
+	if (d->mounts_managed)
+		serve_mount_roots(d);
+	if (serve_open_socks(d) < 0) {
+		if (d->mounts_managed)
+			provision_unmount_all(d->cfg.data_dir);
+		return 1;
+	}
+	return serve_run(d);
 }

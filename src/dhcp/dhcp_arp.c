@@ -100,13 +100,22 @@ static void on_readable(struct ev_loop *loop, int fd, unsigned events, void *arg
 	}
 }
 
-struct dhcp_arp *dhcp_arp_new(struct ev_loop *loop)
+int dhcp_arp_socket(void)
+{
+	int fd = socket(AF_PACKET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, htons(ETH_P_ARP));
+	return fd < 0 ? -errno : fd;
+}
+
+struct dhcp_arp *dhcp_arp_new(struct ev_loop *loop, int fd)
 {
 	struct dhcp_arp *a = calloc(1, sizeof(*a));
-	if (!a)
+	if (!a) {
+		if (fd >= 0)
+			close(fd);
 		return NULL;
+	}
 	a->loop = loop;
-	a->fd = socket(AF_PACKET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, htons(ETH_P_ARP));
+	a->fd = fd >= 0 ? fd : socket(AF_PACKET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, htons(ETH_P_ARP));
 	if (a->fd < 0 || ev_io_add(loop, a->fd, EV_READ, on_readable, a) < 0) {
 		int e = errno;
 		if (a->fd >= 0)

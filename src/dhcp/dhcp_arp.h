@@ -22,7 +22,12 @@ struct dhcp_arp;
 typedef void (*dhcp_arp_cb)(void *arg, uint32_t addr, bool in_use);
 
 /* Open the AF_PACKET socket (needs CAP_NET_RAW). NULL with errno set. */
-struct dhcp_arp *dhcp_arp_new(struct ev_loop *loop);
+struct dhcp_arp *dhcp_arp_new(struct ev_loop *loop, int fd);
+/* The packet socket dhcp_arp_new uses (fd >= 0 there: an already opened
+ * one, which it owns from then on; -1: open it itself). Opening needs
+ * CAP_NET_RAW: the root parent does it under privilege separation.
+ * fd or -errno. */
+int dhcp_arp_socket(void);
 /* Cancels pending probes without calling their callbacks. NULL is a no-op. */
 void dhcp_arp_free(struct dhcp_arp *a);
 

@@ -376,42 +376,78 @@ static void write_url_file(struct fleet_http *h, uint32_t addr, uint16_t port)
 		unlink(tmp);
 }
 
+int fleet_http_open_listen(const char *listen_spec)
+{
+	uint32_t addr;
+	uint16_t port;
+	bool off;
+	if (fleet_http_parse_listen(listen_spec, &addr, &port, &off) < 0) {
+		log_error("fleet", "http-listen '%s' is not ADDRESS:PORT or off", listen_spec);
+		return -2;
+	}
+	if (off)
+		return -1;
+	struct sockaddr_in sin;
+	memset(&sin, 0, sizeof(sin));
+	sin.sin_family = AF_INET;
+	sin.sin_addr.s_addr = addr;
+	sin.sin_port = htons(port);
+	int one = 1;
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) < 0 ||
+	    bind(fd, (struct sockaddr *)&sin, sizeof(sin)) < 0 || listen(fd, 1024) < 0) {
+		log_error("fleet", "cannot listen for HTTP on %s: %s (in use? http-listen = off disables it)",
+			  listen_spec, strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return -2;
+	}
+	return fd;
+}
+
 struct fleet_http *fleet_http_new(const struct fleet_http_hooks *hk, struct fleet *f, bool *ret_off)
 {
 	uint32_t addr;
 	uint16_t port;
 	if (fleet_http_parse_listen(hk->listen, &addr, &port, ret_off) < 0) {
 		log_error("fleet", "http-listen '%s' is not ADDRESS:PORT or off", hk->listen);
+		if (hk->listen_fd >= 0)
+			close(hk->listen_fd);
 		return NULL;
 	}
-	if (*ret_off)
+	if (*ret_off || sodium_init() < 0) {
+		if (hk->listen_fd >= 0)
+			close(hk->listen_fd);
 		return NULL;
-	if (sodium_init() < 0)
-		return NULL;
+	}
 	struct fleet_http *h = calloc(1, sizeof(*h));
-	if (!h)
+	if (!h) {
+		if (hk->listen_fd >= 0)
+			close(hk->listen_fd);
 		return NULL;
+	}
 	h->hk = *hk;
 	h->f = f;
 	h->epfd = -1;
 	h->started_ms = fleet_now_ms();
-	if (load_token(h) < 0)
+	int lfd = hk->listen_fd;
+	if (load_token(h) < 0) {
+		if (lfd >= 0)
+			close(lfd);
 		goto fail;
-	struct sockaddr_in sin;
-	memset(&sin, 0, sizeof(sin));
-	sin.sin_family = AF_INET;
-	sin.sin_addr.s_addr = addr;
-	sin.sin_port = htons(port);
+	}
+	if (lfd < 0 && (lfd = fleet_http_open_listen(hk->listen)) < 0)
+		goto fail;
 	h->mhd = MHD_start_daemon(MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG, port, NULL, NULL,
-				  on_request, h, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sin,
+				  on_request, h, MHD_OPTION_LISTEN_SOCKET, (MHD_socket)lfd,
 				  MHD_OPTION_CONNECTION_LIMIT, (unsigned)FLEET_HTTP_MAX_CONN,
 				  MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)FLEET_HTTP_MEM_PER_CONN,
 				  MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)FLEET_HTTP_TIMEOUT_S,
 				  MHD_OPTION_LISTEN_BACKLOG_SIZE, (unsigned)1024,
 				  MHD_OPTION_NOTIFY_COMPLETED, on_completed, h, MHD_OPTION_END);
 	if (!h->mhd) {
-		log_error("fleet", "cannot listen for HTTP on %s (in use? http-listen = off disables it)",
-			  hk->listen);
+		log_error("fleet", "cannot serve HTTP on %s", hk->listen);
+		close(lfd);
 		goto fail;
 	}
 	const union MHD_DaemonInfo *di = MHD_get_daemon_info(h->mhd, MHD_DAEMON_INFO_EPOLL_FD);

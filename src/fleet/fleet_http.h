@@ -53,6 +53,13 @@ struct fleet_http_hooks {
 	 * filled), 0 no such client. */
 	int (*client_access)(void *ctx, const char *id, uint32_t addr, char *why, size_t whylen);
 	void (*stats)(void *ctx, struct fleet_server_stats *out);
+	/* POST /api/register: start `pinetboot add ID --image IMAGE [--name
+	 * NAME]` (name may be NULL) without waiting; 0 or -errno. NULL: the
+	 * server forks it itself. */
+	int (*register_client)(void *ctx, const char *id, const char *image, const char *name);
+	/* A listening socket for http-listen (fleet_http_open_listen), or -1
+	 * to open one here. It becomes the server's. */
+	int listen_fd;
 };
 
 #define FLEET_HTTP_DEFAULT_PORT 8466
@@ -64,6 +71,9 @@ struct fleet_http_hooks {
 
 /* Parse "ADDR:PORT" (IPv4) or "off". 0 ok (ret_off set when off), -1 bad. */
 int fleet_http_parse_listen(const char *s, uint32_t *ret_addr, uint16_t *ret_port, bool *ret_off);
+/* The listening socket for http-listen: an fd, -1 when it is off, or -2
+ * (logged) when it is malformed or cannot be bound. */
+int fleet_http_open_listen(const char *listen);
 
 /* What a request asks for; pure, so it is unit-tested without sockets. */
 enum fleet_route {

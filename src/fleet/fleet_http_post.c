@@ -1,10 +1,10 @@
-/* fleet_http_post.c - the API's two POST calls: register (run
- * `pinetboot add` in a detached grandchild, then SIGHUP the server) and
- * the Pi's end-of-boot check-in (an event on the bus).
+/* fleet_http_post.c - the API's two POST calls: register (the daemon's
+ * register_client hook starts `pinetboot add`) and the Pi's end-of-boot
+ * check-in (an event on the bus).
  *
- * Owns: spawning `pinetboot add`, the check-in event. Must not touch:
- * the registry files (pinetboot add writes them), routing and the token
- * check for register (fleet_http.c does it before calling). */
+ * Owns: the register and check-in requests. Must not touch: the registry
+ * files (pinetboot add writes them), processes (the hook starts them),
+ * routing and the token check for register (fleet_http.c does it). */
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -15,65 +15,6 @@
 
 #include "core/log.h"
 #include "fleet/fleet_http_internal.h"
-
-/* Run `pinetboot add ID --image IMG [--name N] --data DATA` (this very
- * binary) without blocking the loop, then SIGHUP the server so the new Pi
- * is served: a grandchild does it, so nothing here waits or reaps. The
- * result is in the server log. The Pi's MAC is not passed: a discovered
- * MAC is a hint, and the server learns the real one from the Pi's first
- * completed boot. */
-static int spawn_add(const char *data_dir, const char *id, const char *image, const char *name)
-{
-	pid_t server = getpid();
-	/* The children of a threaded process call only what is safe after
-	 * fork: everything is formatted here, before. */
-	char failed[200];
-	int flen = snprintf(failed, sizeof(failed),
-			    "error fleet: %s: registration through the API failed (pinetboot add, above)\n", id);
-	if (flen < 0 || flen >= (int)sizeof(failed))
-		flen = 0;
-	pid_t a = fork();
-	if (a < 0)
-		return -errno;
-	if (a == 0) {
-		if (fork() != 0)
-			_exit(0);
-		pid_t c = fork();
-		if (c == 0) {
-			/* execv wants char *const[]: writable copies, in the child. */
-			char w[8][4200];
-			const char *src[8] = { "pinetboot", "add", id, "--image", image, "--data", data_dir, NULL };
-			char *argv[11];
-			int n = 0;
-			for (int i = 0; src[i]; i++) {
-				snprintf(w[i], sizeof(w[i]), "%s", src[i]);
-				argv[n++] = w[i];
-			}
-			char nk[] = "--name", nv[64];
-			if (name) {
-				snprintf(nv, sizeof(nv), "%s", name);
-				argv[n++] = nk;
-				argv[n++] = nv;
-			}
-			argv[n] = NULL;
-			int devnull = open("/dev/null", O_RDONLY | O_CLOEXEC);
-			if (devnull >= 0)
-				dup2(devnull, 0);
-			execv("/proc/self/exe", argv);
-			_exit(127);
-		}
-		int st = 0;
-		if (c > 0 && waitpid(c, &st, 0) == c && WIFEXITED(st) && WEXITSTATUS(st) == 0)
-			kill(server, SIGHUP);
-		else if (write(2, failed, (size_t)flen) < 0)
-			_exit(1);
-		_exit(0);
-	}
-	int st;
-	while (waitpid(a, &st, 0) < 0 && errno == EINTR)
-		;
-	return 0;
-}
 
 /* register: the same as `pinetboot add ID --image DEFAULT [--name N]`,
  * with the default image (DATA/boot/.pinetboot-image or the only one). */
@@ -96,7 +37,7 @@ enum MHD_Result fleet_http_register(struct req *r, const char *id)
 	h->hk.default_image(h->hk.ctx, image, sizeof(image));
 	if (!image[0])
 		return fleet_http_send_error(r, 409, "no default image: import one first (pinetboot image import NAME --from SOURCE)");
-	int e = spawn_add(h->hk.data_dir, id, image, name);
+	int e = h->hk.register_client ? h->hk.register_client(h->hk.ctx, id, image, name) : -ENOSYS;
 	if (e < 0)
 		return fleet_http_send_error(r, 500, "cannot start pinetboot add");
 	log_info("fleet", "%s: registering through the API (pinetboot add %s --image %s)", id, id, image);

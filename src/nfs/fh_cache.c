@@ -179,6 +179,17 @@ void fh_cache_put_io(struct fh_cache *c, const struct nfs_export *ex, const uint
 		close(old);
 }
 
+static void slot_clear(struct fh_slot *s)
+{
+	close(s->fd);
+	if (s->rfd >= 0)
+		close(s->rfd);
+	if (s->wfd >= 0)
+		close(s->wfd);
+	s->fd = s->rfd = s->wfd = -1;
+	s->ex = NULL;
+}
+
 void fh_cache_purge(struct fh_cache *c, dev_t dev, ino_t ino)
 {
 	if (!c)
@@ -186,14 +197,21 @@ void fh_cache_purge(struct fh_cache *c, dev_t dev, ino_t ino)
 	pthread_mutex_lock(&c->mu);
 	for (size_t i = 0; i < c->n; i++) {
 		struct fh_slot *s = &c->v[i];
-		if (s->fd >= 0 && s->ino == ino && s->dev == dev) {
-			close(s->fd);
-			if (s->rfd >= 0)
-				close(s->rfd);
-			if (s->wfd >= 0)
-				close(s->wfd);
-			s->fd = s->rfd = s->wfd = -1;
-		}
+		if (s->fd >= 0 && s->ino == ino && s->dev == dev)
+			slot_clear(s);
+	}
+	pthread_mutex_unlock(&c->mu);
+}
+
+void fh_cache_purge_export(struct fh_cache *c, const struct nfs_export *ex)
+{
+	if (!c)
+		return;
+	pthread_mutex_lock(&c->mu);
+	for (size_t i = 0; i < c->n; i++) {
+		struct fh_slot *s = &c->v[i];
+		if (s->fd >= 0 && s->ex == ex)
+			slot_clear(s);
 	}
 	pthread_mutex_unlock(&c->mu);
 }

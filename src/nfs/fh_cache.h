@@ -35,5 +35,7 @@ void fh_cache_put_io(struct fh_cache *c, const struct nfs_export *ex, const uint
 /* Forget every entry for this inode (it was removed or replaced), so a
  * deleted file's space is not held by the cache. */
 void fh_cache_purge(struct fh_cache *c, dev_t dev, ino_t ino);
+/* Forget every entry of this export (it is being unmounted). */
+void fh_cache_purge_export(struct fh_cache *c, const struct nfs_export *ex);
 
 #endif

@@ -128,6 +128,7 @@ struct nfs_export {
 	dev_t init_dev[2];
 	ino_t init_ino[2];
 	atomic_bool init_pending;
+	bool released;          /* root_fd points at nothing (nfs_exports_release); loop thread only */
 };
 
 struct fh_cache;

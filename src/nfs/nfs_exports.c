@@ -43,7 +43,7 @@ void nfs_exports_fini(struct nfs_exports *x)
 	x->ex = NULL;
 	x->nex = 0;
 	for (size_t i = 0; i < x->nold; i++)
-		close(x->old_roots[i]);
+		close(x->old_roots[i].fd);
 	free(x->old_roots);
 	x->old_roots = NULL;
 	x->nold = 0;
@@ -93,16 +93,18 @@ static struct nfs_export *export_refresh(struct nfs_exports *x, struct nfs_expor
 	int fd = open_export_root(x, id, kind, &st);
 	if (fd < 0)
 		return NULL;
-	if (st.st_dev == ex->dev && st.st_ino == ex->ino) {
+	if (st.st_dev == ex->dev && st.st_ino == ex->ino && !ex->released) {
 		close(fd);
 	} else {
-		int *n = realloc(x->old_roots, (x->nold + 1) * sizeof(*n));
+		struct nfs_old_root *n = realloc(x->old_roots, (x->nold + 1) * sizeof(*n));
 		if (!n) {
 			close(fd);
 			return NULL;
 		}
 		x->old_roots = n;
-		x->old_roots[x->nold++] = ex->root_fd;
+		x->old_roots[x->nold].fd = ex->root_fd;
+		memcpy(x->old_roots[x->nold++].eid, ex->eid, FH_EID_LEN);
+		ex->released = false;
 		ex->root_fd = fd;
 		ex->dev = st.st_dev;
 		ex->ino = st.st_ino;
@@ -151,6 +153,27 @@ static struct nfs_export *export_find(struct nfs_exports *x, const uint8_t *eid)
 	return NULL;
 }
 
+size_t nfs_exports_release(struct nfs_exports *x, const char *id, int dead_fd, struct nfs_export *ret[2])
+{
+	size_t n = 0;
+	for (int kind = 0; kind < 2; kind++) {
+		uint8_t eid[FH_EID_LEN];
+		int k = kind ? FH_KIND_BOOT : FH_KIND_ROOT;
+		if (fh_export_id(id, k, eid) < 0)
+			continue;
+		for (size_t i = 0; i < x->nold; i++)
+			if (!memcmp(x->old_roots[i].eid, eid, FH_EID_LEN))
+				dup2(dead_fd, x->old_roots[i].fd);
+		struct nfs_export *ex = export_find(x, eid);
+		if (!ex)
+			continue;
+		dup2(dead_fd, ex->root_fd);
+		ex->released = true;
+		ret[n++] = ex;
+	}
+	return n;
+}
+
 struct nfs_export *nfs_exports_get(struct nfs_exports *x, const char *id, int kind, bool refresh)
 {
 	uint8_t eid[FH_EID_LEN];
@@ -158,7 +181,7 @@ struct nfs_export *nfs_exports_get(struct nfs_exports *x, const char *id, int ki
 		return NULL;
 	struct nfs_export *ex = export_find(x, eid);
 	if (ex)
-		return refresh ? export_refresh(x, ex, id, kind) : ex;
+		return refresh || ex->released ? export_refresh(x, ex, id, kind) : ex;
 	return export_add(x, id, kind, eid, refresh);
 }
 
@@ -230,7 +253,7 @@ uint32_t nfs_exports_call(struct nfs_exports *x, struct nfs_access_cache *ac, co
 		return NFS3ERR_BADHANDLE;
 	struct nfs_export *ex = export_find(x, eid);
 	for (int i = 0; ac && ex && i < NFS_ACCESS_CACHE_N; i++) {
-		if (ac->e[i].ex == ex && ac->e[i].until > now) {
+		if (ac->e[i].ex == ex && !ex->released && ac->e[i].until > now) {
 			*ret_ex = ex;
 			return access_status(ac->e[i].result);
 		}
@@ -239,7 +262,7 @@ uint32_t nfs_exports_call(struct nfs_exports *x, struct nfs_access_cache *ac, co
 	snprintf(what, sizeof(what), "NFS %s on %s", nfs3_proc_name(proc),
 		 kind == FH_KIND_BOOT ? "/boot" : "/clients");
 	int res = nfs_exports_check(x, id, addr, what, now);
-	if (res > 0 && !ex)
+	if (res > 0 && (!ex || ex->released))
 		ex = nfs_exports_get(x, id, kind, false);
 	if (res > 0 && !ex)
 		res = 0;

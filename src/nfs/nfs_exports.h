@@ -32,6 +32,11 @@ struct nfs_access_cache {
 	} e[NFS_ACCESS_CACHE_N];
 };
 
+struct nfs_old_root {
+	int fd;
+	uint8_t eid[FH_EID_LEN];
+};
+
 struct nfs_exports {
 	int clients_fd;           /* DATA/clients, owned by the caller */
 	struct nfs_hooks hooks;
@@ -40,7 +45,7 @@ struct nfs_exports {
 	uint8_t key[FH_KEY_LEN];  /* handle key (fh.h) */
 	struct nfs_export **ex;
 	size_t nex;
-	int *old_roots;           /* replaced roots workers may still use */
+	struct nfs_old_root *old_roots; /* replaced roots workers may still use */
 	size_t nold;
 	uint64_t deny_log_ms;     /* refusal log/event rate limit */
 	unsigned deny_quiet;      /* refusals not logged since */
@@ -51,6 +56,14 @@ void nfs_exports_init(struct nfs_exports *x, int clients_fd, const struct nfs_ho
 		      struct event_bus *bus, struct nfs_stats *stats, const uint8_t key[FH_KEY_LEN]);
 /* Close every root and wipe the key. */
 void nfs_exports_fini(struct nfs_exports *x);
+
+/* Stop holding id's roots (both kinds), e.g. before its overlay is
+ * unmounted: every root descriptor of id, current or replaced, is made to
+ * point at dead_fd (dup2, so a worker that still uses the number gets an
+ * error, never another file), and the next call that passes the access
+ * rule opens the root again. Loop thread only. Returns the exports found
+ * (0-2) in ret (for the handle cache). */
+size_t nfs_exports_release(struct nfs_exports *x, const char *id, int dead_fd, struct nfs_export *ret[2]);
 
 /* The export of id/kind, its root opened on first use; NULL when the
  * directory does not exist. refresh re-opens the root (MNT does, so a

@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/eventfd.h>
 #include <unistd.h>
 
 #include "core/log.h"
@@ -30,6 +31,7 @@ struct nfs_server {
 	struct nfs_stats stats;
 	int tcp_fd, udp_fd, pm_tcp_fd, pm_udp_fd;
 	bool pmap_registered;
+	int dead_fd;             /* what released roots point at (nfs_server_release) */
 	struct fh_cache *cache;
 	struct nfs_exports x;
 	struct nfs_dispatch d;
@@ -86,41 +88,64 @@ static void pool_drop(void *ctx, struct nfs_job *j)
 
 /* ------------------------------------------------------------ setup */
 
-static int open_nfs_ports(struct nfs_server *s)
+void nfs_ports_init(struct nfs_ports *p)
 {
-	unsigned port = s->cfg.nfs_port;
-	s->tcp_fd = nfs_tcp_listen((uint16_t)port);
-	s->udp_fd = net_udp_socket(htonl(INADDR_ANY), (uint16_t)port, false);
-	if (s->tcp_fd >= 0 && s->udp_fd >= 0)
-		return 0;
-	int e = s->tcp_fd < 0 ? s->tcp_fd : s->udp_fd;
-	log_error("nfs", "cannot open NFS port %u: %s%s", port, strerror(-e),
-		  e == -EADDRINUSE ? " (is nfs-kernel-server running? stop it, or use --nfs off)" : "");
-	return e;
+	p->tcp = p->udp = p->pm_tcp = p->pm_udp = -1;
+	p->pmap_registered = false;
+}
+
+void nfs_ports_close(struct nfs_ports *p)
+{
+	int fds[] = { p->tcp, p->udp, p->pm_tcp, p->pm_udp };
+	for (size_t i = 0; i < sizeof(fds) / sizeof(fds[0]); i++)
+		if (fds[i] >= 0)
+			close(fds[i]);
+	nfs_ports_init(p);
 }
 
 /* Our own portmapper, or (port 111 taken by a system rpcbind) our
  * programs registered with that one (RFC 1833 §3.2 SET), or neither. */
-static void open_portmap(struct nfs_server *s)
+static void open_portmap(const struct nfs_config *cfg, struct nfs_ports *p)
 {
-	unsigned port = s->cfg.portmap_port;
+	unsigned port = cfg->portmap_port;
 	if (!port)
 		return;
-	s->pm_tcp_fd = nfs_tcp_listen((uint16_t)port);
-	s->pm_udp_fd = net_udp_socket(htonl(INADDR_ANY), (uint16_t)port, false);
-	if (s->pm_tcp_fd == -EADDRINUSE || s->pm_udp_fd == -EADDRINUSE) {
-		if (s->pm_tcp_fd >= 0)
-			close(s->pm_tcp_fd);
-		if (s->pm_udp_fd >= 0)
-			close(s->pm_udp_fd);
-		s->pm_tcp_fd = s->pm_udp_fd = -1;
+	p->pm_tcp = nfs_tcp_listen((uint16_t)port);
+	p->pm_udp = net_udp_socket(htonl(INADDR_ANY), (uint16_t)port, false);
+	if (p->pm_tcp == -EADDRINUSE || p->pm_udp == -EADDRINUSE) {
+		if (p->pm_tcp >= 0)
+			close(p->pm_tcp);
+		if (p->pm_udp >= 0)
+			close(p->pm_udp);
+		p->pm_tcp = p->pm_udp = -1;
 		if (port == 111)
-			s->pmap_registered = portmap_register(s->cfg.nfs_port, true);
-	} else if (s->pm_tcp_fd < 0 || s->pm_udp_fd < 0) {
+			p->pmap_registered = portmap_register(cfg->nfs_port, true);
+	} else if (p->pm_tcp < 0 || p->pm_udp < 0) {
 		log_warn("nfs", "no portmapper on port %u: %s; clients need port=%u,mountport=%u", port,
-			 strerror(-(s->pm_tcp_fd < 0 ? s->pm_tcp_fd : s->pm_udp_fd)), s->cfg.nfs_port,
-			 s->cfg.nfs_port);
+			 strerror(-(p->pm_tcp < 0 ? p->pm_tcp : p->pm_udp)), cfg->nfs_port, cfg->nfs_port);
+		if (p->pm_tcp >= 0)
+			close(p->pm_tcp);
+		if (p->pm_udp >= 0)
+			close(p->pm_udp);
+		p->pm_tcp = p->pm_udp = -1;
 	}
+}
+
+int nfs_server_open_ports(const struct nfs_config *cfg, struct nfs_ports *p)
+{
+	unsigned port = cfg->nfs_port;
+	nfs_ports_init(p);
+	p->tcp = nfs_tcp_listen((uint16_t)port);
+	p->udp = net_udp_socket(htonl(INADDR_ANY), (uint16_t)port, false);
+	if (p->tcp < 0 || p->udp < 0) {
+		int e = p->tcp < 0 ? p->tcp : p->udp;
+		log_error("nfs", "cannot open NFS port %u: %s%s", port, strerror(-e),
+			  e == -EADDRINUSE ? " (is nfs-kernel-server running? stop it, or use --nfs off)" : "");
+		nfs_ports_close(p);
+		return e;
+	}
+	open_portmap(cfg, p);
+	return 0;
 }
 
 /* Connections plus cached handles need more descriptors than the usual
@@ -172,11 +197,13 @@ const struct nfs_stats *nfs_server_stats(const struct nfs_server *s)
 }
 
 struct nfs_server *nfs_server_new(struct ev_loop *loop, int data_fd, int clients_fd,
-				  const struct nfs_config *cfg, const struct nfs_hooks *hooks,
-				  struct event_bus *bus)
+				  const struct nfs_config *cfg, const struct nfs_ports *ports,
+				  const struct nfs_hooks *hooks, struct event_bus *bus)
 {
 	struct nfs_server *s = calloc(1, sizeof(*s));
 	if (!s) {
+		struct nfs_ports p = *ports;
+		nfs_ports_close(&p);
 		log_error("nfs", "out of memory");
 		return NULL;
 	}
@@ -186,7 +213,12 @@ struct nfs_server *nfs_server_new(struct ev_loop *loop, int data_fd, int clients
 		s->cfg.workers = 1;
 	if (s->cfg.max_conns < 1)
 		s->cfg.max_conns = 1;
-	s->tcp_fd = s->udp_fd = s->pm_tcp_fd = s->pm_udp_fd = -1;
+	s->tcp_fd = ports->tcp;
+	s->udp_fd = ports->udp;
+	s->pm_tcp_fd = ports->pm_tcp;
+	s->pm_udp_fd = ports->pm_udp;
+	s->pmap_registered = ports->pmap_registered;
+	s->dead_fd = eventfd(0, EFD_CLOEXEC);
 	uint8_t key[FH_KEY_LEN];
 	int r = fh_key_load(data_fd, key);
 	if (r < 0) {
@@ -195,9 +227,10 @@ struct nfs_server *nfs_server_new(struct ev_loop *loop, int data_fd, int clients
 	}
 	nfs_exports_init(&s->x, clients_fd, hooks, bus, &s->stats, key);
 	sodium_memzero(key, sizeof(key));
-	if (open_nfs_ports(s) < 0)
+	if (s->dead_fd < 0) {
+		log_error("nfs", "eventfd: %s", strerror(errno));
 		goto fail;
-	open_portmap(s);
+	}
 	s->cache = fh_cache_new(raise_fd_limit(s));
 	if (!s->cache || start_serving(s) < 0)
 		goto fail;
@@ -228,6 +261,19 @@ void nfs_server_free(struct nfs_server *s)
 	}
 	fh_cache_free(s->cache);
 	nfs_exports_fini(&s->x);
+	if (s->dead_fd >= 0)
+		close(s->dead_fd);
 	nfs_dispatch_fini(&s->d);
 	free(s);
+}
+
+void nfs_server_release(struct nfs_server *s, const char *id)
+{
+	struct nfs_export *ex[2];
+	if (!s)
+		return;
+	size_t n = nfs_exports_release(&s->x, id, s->dead_fd, ex);
+	for (size_t i = 0; i < n; i++)
+		fh_cache_purge_export(s->cache, ex[i]);
+	log_info("nfs", "%s: released (%zu export%s, cached handles closed)", id, n, n == 1 ? "" : "s");
 }

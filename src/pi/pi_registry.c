@@ -170,7 +170,7 @@ int clients_load(struct clients *out, const char *data_dir)
 			continue;
 		char file[4096 + 300], err[512];
 		snprintf(file, sizeof(file), "%s/%s/client.conf", path, de->d_name);
-		if (access(file, F_OK) < 0)
+		if (faccessat(AT_FDCWD, file, F_OK, AT_EACCESS) < 0) /* AT_EACCESS: the serving child's real uid is _pinetboot; its capabilities count */
 			continue;
 		if (out->n == cap) {
 			cap = cap ? cap * 2 : 16;

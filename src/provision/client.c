@@ -538,3 +538,25 @@ void provision_unmount_all(const char *data_dir)
 	}
 	clients_free(&reg);
 }
+
+int provision_mount_client(const char *data_dir, const char *id, char *err, size_t errlen)
+{
+	struct client cl;
+	char cdir[PATH_MAX];
+	int r = load_client(data_dir, id, &cl, err, errlen);
+	if (r < 0)
+		return r;
+	if (strcmp(cl.layout, "overlay") != 0 || !cl.image[0])
+		return 0;
+	pathf(cdir, sizeof(cdir), "%s/clients/%s", data_dir, id);
+	return mount_client(data_dir, cdir, cl.image, err, errlen);
+}
+
+int provision_unmount_client(const char *data_dir, const char *id)
+{
+	char cdir[PATH_MAX], root[PATH_MAX];
+	pathf(cdir, sizeof(cdir), "%s/clients/%s", data_dir, id);
+	umount_client(cdir);
+	pathf(root, sizeof(root), "%s/root", cdir);
+	return provision_is_mounted(root) ? -EBUSY : 0;
+}

@@ -71,6 +71,10 @@ bool provision_is_mounted(const char *path);
 /* serve integration: mount every overlay client's root and boot (skipping
  * those already mounted; failures are logged and skipped). Returns the
  * number mounted. unmount_all undoes it at exit. */
+/* Mount (if overlay and not yet mounted) / unmount one client's roots.
+ * 0 or -errno (mount: with err filled; unmount: -EBUSY if still mounted). */
+int provision_mount_client(const char *data_dir, const char *id, char *err, size_t errlen);
+int provision_unmount_client(const char *data_dir, const char *id);
 int provision_mount_all(const char *data_dir);
 void provision_unmount_all(const char *data_dir);
 

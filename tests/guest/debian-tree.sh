@@ -7,7 +7,7 @@
 # nfs-common, netbase, linux-image-amd64 and initramfs-tools (no
 # recommends), plus the runtime dependencies of the pinetboot .deb (the
 # guest of t_service.sh installs it with no network: libinih1, libsodium23,
-# libmicrohttpd12, mtools, xz-utils, adduser) and man-db, then:
+# libmicrohttpd12, libseccomp2, libcap2, mtools, xz-utils, adduser) and man-db, then:
 #   - initramfs-tools set up for an NFS root (BOOT=nfs, MODULES=list with the
 #     virtio NIC and NFS modules) and the initramfs regenerated in the chroot;
 #   - /boot/firmware as Raspberry Pi OS bookworm has it: cmdline.txt (the SD
@@ -33,7 +33,7 @@ SUITE=bookworm
 # OS has it).
 PKGS=systemd-sysv,dbus,openssh-server,nfs-common,netbase,linux-image-amd64,initramfs-tools,iproute2
 # What `apt install ./pinetboot_*.deb` needs in t_service.sh's guest.
-PKGS=$PKGS,libinih1,libsodium23,libmicrohttpd12,mtools,xz-utils,adduser,man-db
+PKGS=$PKGS,libinih1,libsodium23,libmicrohttpd12,libseccomp2,libcap2,mtools,xz-utils,adduser,man-db
 # Same partition UUID prefix style as Pi OS images (disk id + partition number).
 DISKID=6c586e13
 

@@ -96,6 +96,11 @@ _pnb_unmet() {
 # require_root: uid 0 and the right to create network namespaces.
 require_root() {
 	[ "$(id -u)" -eq 0 ] || _pnb_unmet "needs root"
+	# serve runs its network-facing process as _pinetboot (privilege
+	# separation, README "Privileges"), as on an installed system.
+	getent passwd _pinetboot >/dev/null ||
+		useradd --system --user-group --no-create-home --home-dir /nonexistent \
+			--shell /usr/sbin/nologin _pinetboot || _pnb_unmet "cannot create the user _pinetboot"
 	local probe="${PNB_PREFIX}probe"
 	ip netns add "$probe" 2>/dev/null || _pnb_unmet "needs root (cannot create a network namespace)"
 	ip netns del "$probe"

@@ -14,6 +14,9 @@
 #   -> checks over SSH (strict host key checking against the keys `add`
 #      generated): multi-user with no failed unit, host name, /boot/firmware
 #      over NFS, pi-b does not see pi-a's file, pi-a reboots and keeps it
+#   -> the serving process (privilege separation's unprivileged child) is
+#      SIGKILLed: the root parent starts a new one and pi-a, in the same
+#      boot, reads and writes its NFS root on (the kernel's hard mount)
 #   -> pi-a's upper layer after one boot holds only changed files (no file
 #      byte-identical to the image's copy); its size is printed.
 #
@@ -257,6 +260,21 @@ check "pi-a: /boot/firmware/cmdline.txt is the file TFTP serves" \
 	test "${nfs_cmd//\$\{server\}/$SRV_IP}" = "$(tr -d '\n' <"$BOOTF/$ID_A/cmdline.txt")"
 BOOT1=$(pi pi-a cat /proc/sys/kernel/random/boot_id)
 check "pi-a: writes /root/persist-test" pi pi-a "echo 'written by pi-a in boot $BOOT1' >/root/persist-test && sync"
+
+# ---------------------------------------------------------------- crash
+# The serving process dies (privilege separation: the root parent starts a
+# new one); the Pi's kernel keeps its hard NFS mount and carries on.
+SRVPID=$(bg_pid srv)
+CHILD=$(pgrep -P "$SRVPID" -x pinetboot | head -n1)
+if [ -n "$CHILD" ] && kill -KILL "$CHILD"; then
+	restarted() { local n; n=$(pgrep -P "$SRVPID" -x pinetboot | head -n1); [ -n "$n" ] && [ "$n" != "$CHILD" ]; }
+	check "SIGKILL to the serving process ($CHILD): the root process ($SRVPID) starts a new one" wait_for restarted 30
+	check "pi-a: its NFS root works on across the restart (reads, writes)" \
+		pi pi-a "cat /etc/hostname >/dev/null && echo after-restart >/root/after-restart && sync && grep -q after-restart /root/after-restart"
+	check "pi-a: still the same boot" test "$(pi pi-a cat /proc/sys/kernel/random/boot_id 2>&1)" = "$BOOT1"
+else
+	fail "the server runs a serving child process (privilege separation)" "parent $SRVPID, child '$CHILD'"
+fi
 
 # ---------------------------------------------------------------- upper layer
 # After one boot, pi-a's upper layer must hold only what changed: what add

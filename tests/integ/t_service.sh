@@ -52,7 +52,7 @@ need() {
 }
 can_netns() { [ "$(id -u)" = 0 ] && ip netns add "${PNB_PREFIX}probe" && ip netns del "${PNB_PREFIX}probe"; }
 need "root and network namespaces" can_netns
-for c in qemu-system-x86_64 debootstrap ssh scp ssh-keygen curl nsenter python3 timeout tar; do
+for c in qemu-system-x86_64 debootstrap ssh scp ssh-keygen curl nsenter python3 timeout tar capsh; do
 	need "$c" command -v "$c"
 done
 BIN=$(pinetboot_bin)
@@ -92,7 +92,7 @@ else
 fi
 # The guest has no network beyond the test LAN: apt finds nothing it lacks.
 missing=""
-for p in libinih1 libsodium23 libmicrohttpd12 mtools xz-utils adduser openssh-client; do
+for p in libinih1 libsodium23 libmicrohttpd12 libseccomp2 libcap2 mtools xz-utils adduser openssh-client; do
 	grep -q "^Package: $p\$" "$TREE/var/lib/dpkg/status" || missing="$missing $p"
 done
 check "the tree holds the package's runtime dependencies${missing:+ (missing:$missing)}" test -z "$missing" || exit 1
@@ -277,6 +277,22 @@ fi
 stxt=$(g systemctl show -p StatusText --value pinetboot 2>&1)
 check "guest: READY reached, StatusText '$stxt'" test "$stxt" = "serving 0 registered Pis"
 check "guest: enabled for multi-user.target" test "$(g systemctl is-enabled pinetboot 2>&1)" = enabled
+# Privilege separation under systemd: the main process is the root parent;
+# its one child serves as _pinetboot with the README's capability set.
+MAIN0=$(g systemctl show -p MainPID --value pinetboot 2>/dev/null)
+CHILD=$(g cat "/proc/$MAIN0/task/$MAIN0/children" 2>/dev/null | awk '{print $1}')
+cuid=$(g awk "'/^Uid:/ {print \$2, \$3, \$4}'" "/proc/$CHILD/status" 2>/dev/null)
+puid=$(g id -u _pinetboot 2>/dev/null)
+check "guest: the serving process ($CHILD, child of $MAIN0) runs as _pinetboot (uid $puid): $cuid" \
+	test -n "$CHILD" -a -n "$puid" -a "$cuid" = "$puid $puid $puid"
+ceff=$(g awk "'/^CapEff:/ {print \$2}'" "/proc/$CHILD/status" 2>/dev/null)
+cset=$(capsh --decode="$ceff" 2>/dev/null | sed 's/.*=//')
+want=$(sed -n '/^### Privileges/,/^## /p' "$PNB_ROOT/README.md" | grep -o '^- `cap_[a-z_]*`' | tr -d '` -' | sort | paste -sd, -)
+diag "guest: the serving process's capabilities: CapEff $ceff = $cset"
+check "guest: its effective capabilities are the documented set" \
+	test "$(echo "$cset" | tr ',' '\n' | sort | paste -sd, -)" = "$want"
+check "guest: its seccomp filter is on (Seccomp: 2)" \
+	test "$(g awk "'/^Seccomp:/ {print \$2}'" "/proc/$CHILD/status" 2>/dev/null)" = 2
 MAINPID=$(g systemctl show -p MainPID --value pinetboot 2>/dev/null)
 
 check "guest: pinetboot add $PSERIAL --image tiny --layout copy" g pinetboot add "$PSERIAL" --image tiny --layout copy || exit 1
