@@ -52,10 +52,9 @@ void prov_register_hint(const char *data_dir, const char *id, char *out, size_t 
 	char img[64];
 	prov_default_image(data_dir, img, sizeof(img));
 	if (img[0])
-		snprintf(out, cap, "sudo pinetboot add %s --image %s --data %s && sudo kill -HUP <pid of pinetboot serve>",
-			 id, img, data_dir);
+		snprintf(out, cap, "sudo pinetboot add %s --image %s --data %s", id, img, data_dir);
 	else
 		snprintf(out, cap, "sudo pinetboot image import NAME --from SOURCE --data %s, then "
-			 "sudo pinetboot add %s --image NAME --data %s && sudo kill -HUP <pid of pinetboot serve>",
+			 "sudo pinetboot add %s --image NAME --data %s",
 			 data_dir, id, data_dir);
 }
