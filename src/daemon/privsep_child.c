@@ -14,17 +14,12 @@
 
 #include "core/log.h"
 #include "daemon/daemon.h"
+#include "privsep/ps_ctl.h"
 #include "privsep/ps_msg.h"
 
 static int send_msg(struct daemon *d, const struct ps_msg *m)
 {
-	uint8_t buf[PS_MSG_MAX];
-	int n = ps_msg_encode(m, buf, sizeof(buf));
-	if (n < 0)
-		return n;
-	if (send(d->ps_fd, buf, (size_t)n, MSG_NOSIGNAL | MSG_DONTWAIT) != n)
-		return -errno;
-	return 0;
+	return ps_send(d->ps_fd, m);
 }
 
 static void handle(struct daemon *d, const struct ps_msg *m)

@@ -174,11 +174,7 @@ static void child_exited(struct parent *p, int st)
 
 static int send_to(int fd, const struct ps_msg *m)
 {
-	uint8_t buf[PS_MSG_MAX];
-	int n = ps_msg_encode(m, buf, sizeof(buf));
-	if (n < 0)
-		return n;
-	return send(fd, buf, (size_t)n, MSG_NOSIGNAL) == n ? 0 : -errno;
+	return ps_send(fd, m);
 }
 
 static void child_message(struct parent *p, const struct ps_msg *m)

@@ -18,6 +18,15 @@ int ps_ctl_path(const char *data_dir, char *buf, size_t cap)
 	return 0;
 }
 
+int ps_send(int fd, const struct ps_msg *m)
+{
+	uint8_t buf[PS_MSG_MAX];
+	int n = ps_msg_encode(m, buf, sizeof(buf));
+	if (n < 0)
+		return n;
+	return send(fd, buf, (size_t)n, MSG_NOSIGNAL | MSG_DONTWAIT) == n ? 0 : -errno;
+}
+
 int ps_ctl_request(const char *data_dir, const struct ps_msg *req, struct ps_msg *reply, int timeout_ms)
 {
 	struct sockaddr_un sa;

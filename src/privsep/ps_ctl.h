@@ -18,6 +18,9 @@
 /* DATA/pinetboot.sock into buf; -ENAMETOOLONG if it does not fit a
  * sockaddr_un. */
 int ps_ctl_path(const char *data_dir, char *buf, size_t cap);
+/* Encode m and send it on fd (a SOCK_SEQPACKET socket) without blocking
+ * and without SIGPIPE: 0 or -errno (-EINVAL: m would not parse). */
+int ps_send(int fd, const struct ps_msg *m);
 /* Send req to the server of data_dir and wait up to timeout_ms for its
  * reply. 0 (reply filled; its status may be an error), -ENOENT or
  * -ECONNREFUSED (no server with privilege separation runs there), or

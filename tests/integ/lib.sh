@@ -106,6 +106,12 @@ require_root() {
 	ip netns del "$probe"
 }
 
+# require_overlay: the kernel has overlayfs (loaded if it is a module).
+require_overlay() {
+	grep -qw overlay /proc/filesystems || modprobe overlay 2>/dev/null
+	grep -qw overlay /proc/filesystems || _pnb_unmet "no overlayfs in this kernel"
+}
+
 # require_cmd CMD...: every CMD must be on PATH.
 require_cmd() {
 	local c

@@ -18,8 +18,7 @@ PT="$PNB_ROOT/build/tests/nfs_proto_test"
 [ -x "$PT" ] || _pnb_unmet "build/tests/nfs_proto_test is not built (make build/tests/nfs_proto_test)"
 BIN=${PINETBOOT_BIN:-$(pinetboot_bin)}
 pinetboot_ready "$BIN" || _pnb_unmet "pinetboot is not built"
-grep -qw overlay /proc/filesystems || modprobe overlay 2>/dev/null
-grep -qw overlay /proc/filesystems || _pnb_unmet "no overlayfs in this kernel"
+require_overlay
 
 netns_lan server pi
 SRV=$(ip_of server)

@@ -19,8 +19,7 @@ require_root
 require_cmd ss timeout capsh nfs-cp nfs-cat nfs-ls curl python3 runuser
 BIN=$(pinetboot_bin)
 pinetboot_ready "$BIN" || _pnb_unmet "pinetboot is not built"
-grep -qw overlay /proc/filesystems || modprobe overlay 2>/dev/null
-grep -qw overlay /proc/filesystems || _pnb_unmet "no overlayfs in this kernel"
+require_overlay
 
 netns_lan server pi
 SRV=$(ip_of server)
