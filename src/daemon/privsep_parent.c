@@ -351,7 +351,12 @@ static void control_request(struct parent *p, const struct ps_msg *m, struct ps_
 			return;
 		}
 		e = provision_unmount_client(p->d->cfg.data_dir, m->id);
-		ps_msg_reply(r, e, e < 0 ? "%s is still mounted" : "%s released and unmounted", m->id);
+		if (e < 0)
+			ps_msg_reply(r, e, "%s is still mounted", m->id);
+		else if (e == 1) /* not an error: the Pi's own files are gone from view */
+			ps_msg_reply(r, 0, "%s released; its root was busy and is detached lazily", m->id);
+		else
+			ps_msg_reply(r, 0, "%s released and unmounted", m->id);
 		log_info("serve", "%s: %s (asked by pinetboot on this host)", m->id, r->text);
 		return;
 	default:

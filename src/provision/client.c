@@ -147,18 +147,21 @@ static int mount_client(const char *data_dir, const char *cdir, const char *img,
 	return 0;
 }
 
-static void umount_client(const char *cdir)
+/* How many of the two mounts had to be detached lazily (busy). */
+static int umount_client(const char *cdir)
 {
 	char t[PATH_MAX];
 	static const char *const part[2] = { "boot", "root" };
+	int lazy = 0;
 	for (int i = 0; i < 2; i++) {
 		pathf(t, sizeof(t), "%s/%s", cdir, part[i]);
 		if (!provision_is_mounted(t))
 			continue;
 		/* Busy (an NFS client, a shell inside): retried, then
 		 * detached lazily rather than leave serve unable to exit. */
-		umount_retry(t);
+		lazy += umount_retry(t) == 1;
 	}
+	return lazy;
 }
 
 static int write_conf(const char *dir, const struct add_opts *o, const char *host, const char *layout)
@@ -556,7 +559,7 @@ int provision_unmount_client(const char *data_dir, const char *id)
 {
 	char cdir[PATH_MAX], root[PATH_MAX];
 	pathf(cdir, sizeof(cdir), "%s/clients/%s", data_dir, id);
-	umount_client(cdir);
+	int lazy = umount_client(cdir);
 	pathf(root, sizeof(root), "%s/root", cdir);
-	return provision_is_mounted(root) ? -EBUSY : 0;
+	return provision_is_mounted(root) ? -EBUSY : lazy > 0;
 }

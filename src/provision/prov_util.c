@@ -133,5 +133,5 @@ int umount_retry(const char *path)
 		struct timespec ts = { 0, 20 * 1000 * 1000 };
 		nanosleep(&ts, NULL);
 	}
-	return umount2(path, MNT_DETACH) < 0 ? -errno : 0;
+	return umount2(path, MNT_DETACH) < 0 ? -errno : 1;
 }

@@ -24,7 +24,8 @@ int read_file_at(int dirfd, const char *path, size_t max, char **ret_buf, size_t
 int write_file_at(int dirfd, const char *path, const void *data, size_t len, mode_t mode);
 /* Unmount path; a busy mount is retried for up to ~2 s (a child that just
  * exited may still hold files there: its last fput can be deferred), then
- * detached lazily. 0 or -errno of the first failure. */
+ * detached lazily. 0, 1 when it had to be detached lazily (something still
+ * held files there), or -errno of the first failure. */
 int umount_retry(const char *path);
 /* Run argv (execvp, no shell); returns the exit status, or -errno. */
 int run_cmd(char *const argv[], int quiet);

@@ -72,7 +72,8 @@ bool provision_is_mounted(const char *path);
  * those already mounted; failures are logged and skipped). Returns the
  * number mounted. unmount_all undoes it at exit. */
 /* Mount (if overlay and not yet mounted) / unmount one client's roots.
- * 0 or -errno (mount: with err filled; unmount: -EBUSY if still mounted). */
+ * 0 or -errno (mount: with err filled; unmount: -EBUSY if still mounted,
+ * 1 if a busy mount had to be detached lazily: something held its files). */
 int provision_mount_client(const char *data_dir, const char *id, char *err, size_t errlen);
 int provision_unmount_client(const char *data_dir, const char *id);
 int provision_mount_all(const char *data_dir);
