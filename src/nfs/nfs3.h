@@ -128,14 +128,19 @@ struct nfs_export {
 	dev_t init_dev[2];
 	ino_t init_ino[2];
 	atomic_bool init_pending;
+	/* Bumped after every call that may change something in the export
+	 * (nfs3_exec): cached listings of it are stale from then on. */
+	atomic_uint mod_gen;
 };
 
 struct fh_cache;
+struct dir_cache;
 
 /* One request, on a worker thread or (nonblock) on the event loop. */
 struct nfs3_ctx {
 	const struct nfs_export *ex;
 	struct fh_cache *cache; /* may be NULL */
+	struct dir_cache *dirs; /* READDIRPLUS listings; may be NULL */
 	/* On the loop: only work that cannot wait for a disk (handles in the
 	 * cache, names in the dentry cache); anything else sets would_block
 	 * and the call is re-run on a worker. */
