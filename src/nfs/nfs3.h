@@ -165,6 +165,8 @@ const char *nfs3_proc_name(uint32_t proc);
 /* Helpers shared by the procedure files (nfs3_attr.c). */
 uint32_t nfs3_fh_open(struct nfs3_ctx *c, const struct nfs_fh *fh, int *ret_fd);
 uint32_t nfs3_fh_make(struct nfs3_ctx *c, int fd, struct nfs_fh *out);
+/* The same, with fd's attributes (*st_ok false when fstat failed). */
+uint32_t nfs3_fh_make_stat(struct nfs3_ctx *c, int fd, struct nfs_fh *out, struct stat *st, bool *st_ok);
 /* Handle of name in directory dirfd without opening it (READDIRPLUS). */
 uint32_t nfs3_fh_make_at(struct nfs3_ctx *c, int dirfd, const char *name, struct nfs_fh *out);
 /* The object removed or replaced by name in dirfd: drop cached fds. */

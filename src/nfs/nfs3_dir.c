@@ -36,11 +36,14 @@ int nfs3_lookup(struct nfs3_ctx *c, const struct nfs3_args *a, struct wr *w)
 {
 	int dfd, ofd = -1;
 	struct nfs_fh fh;
-	struct stat dst;
+	struct stat dst, ost;
+	bool dst_ok = false, ost_ok = false;
 	uint32_t s = nfs3_fh_open(c, &a->fh, &dfd);
 	if (s == NFS3_OK)
 		s = a->name.err;
-	if (s == NFS3_OK && nfs3_stat(dfd, &dst) < 0)
+	if (dfd >= 0)
+		dst_ok = nfs3_stat(dfd, &dst) == 0;
+	if (s == NFS3_OK && !dst_ok)
 		s = nfs3_errno(errno);
 	if (s == NFS3_OK && !S_ISDIR(dst.st_mode))
 		s = NFS3ERR_NOTDIR;
@@ -61,14 +64,16 @@ int nfs3_lookup(struct nfs3_ctx *c, const struct nfs3_args *a, struct wr *w)
 		if (ofd < 0)
 			s = nfs3_errno(errno);
 		else
-			s = nfs3_fh_make(c, ofd, &fh);
+			s = nfs3_fh_make_stat(c, ofd, &fh, &ost, &ost_ok);
 	}
 	xdr_put_u32(w, s);
 	if (s == NFS3_OK) {
 		xdr_put_opaque(w, fh.data, fh.len);
-		nfs3_put_post_op(w, ofd);
+		nfs3_put_post_op_st(w, &ost, ost_ok);
 	}
-	nfs3_put_post_op(w, dfd);
+	/* A LOOKUP changes nothing: the directory's attributes from before
+	 * are its attributes after. */
+	nfs3_put_post_op_st(w, &dst, dst_ok);
 	close_fd(ofd);
 	close_fd(dfd);
 	return 0;
