@@ -164,7 +164,8 @@ void dir_cache_free(struct dir_cache *c)
 
 static bool same_key(const struct dir_key *a, const struct dir_key *b)
 {
-	return a->ex == b->ex && a->dev == b->dev && a->ino == b->ino && a->mtime_s == b->mtime_s &&
+	return a->ex == b->ex && !memcmp(a->eid, b->eid, sizeof(a->eid)) && a->dev == b->dev && a->ino == b->ino &&
+	       a->mtime_s == b->mtime_s &&
 	       a->mtime_ns == b->mtime_ns && a->ctime_s == b->ctime_s && a->ctime_ns == b->ctime_ns &&
 	       a->gen == b->gen;
 }
@@ -172,7 +173,7 @@ static bool same_key(const struct dir_key *a, const struct dir_key *b)
 /* Same directory of the same export, whatever its state. */
 static bool same_dir(const struct dir_key *a, const struct dir_key *b)
 {
-	return a->ex == b->ex && a->dev == b->dev && a->ino == b->ino;
+	return a->ex == b->ex && !memcmp(a->eid, b->eid, sizeof(a->eid)) && a->dev == b->dev && a->ino == b->ino;
 }
 
 static void drop(struct dir_cache *c, size_t i)

@@ -29,6 +29,8 @@
 
 struct dir_key {
 	const void *ex;         /* the export (handles are per export) */
+	uint8_t eid[8];         /* and its id: a released export's memory
+				 * reused for another Pi never matches */
 	dev_t dev;
 	ino_t ino;
 	int64_t mtime_s, ctime_s;

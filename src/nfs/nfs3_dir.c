@@ -216,10 +216,13 @@ static uint64_t mono_ms(void)
 	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
 }
 
+_Static_assert(FH_EID_LEN <= sizeof(((struct dir_key *)0)->eid), "export id fits the listing key");
+
 static void dir_key_of(const struct nfs3_ctx *c, const struct stat *st, struct dir_key *k)
 {
 	memset(k, 0, sizeof(*k));
 	k->ex = c->ex;
+	memcpy(k->eid, c->ex->eid, FH_EID_LEN);
 	k->dev = st->st_dev;
 	k->ino = st->st_ino;
 	k->mtime_s = st->st_mtim.tv_sec;

@@ -233,8 +233,14 @@ int nfs3_write(struct nfs3_ctx *c, const struct nfs3_args *a, struct wr *w)
 	pthread_mutex_t *mu = s == NFS3_OK ? write_lock(&pre) : NULL;
 	if (mu)
 		pthread_mutex_lock(mu);
+	/* §3.3.7: DATA_SYNC needs the data and the metadata to retrieve it,
+	 * FILE_SYNC all of its metadata too: the write itself waits for that
+	 * (RWF_DSYNC / RWF_SYNC: fdatasync / fsync of the range written, one
+	 * system call instead of two). */
+	int flags = a->stable == FILE_SYNC ? RWF_SYNC : a->stable == DATA_SYNC ? RWF_DSYNC : 0;
 	while (s == NFS3_OK && done < a->count) {
-		ssize_t n = pwrite(wfd, a->data + done, a->count - done, (off_t)(a->offset + done));
+		struct iovec iov = { (void *)(uintptr_t)(a->data + done), a->count - done };
+		ssize_t n = pwritev2(wfd, &iov, 1, (off_t)(a->offset + done), flags);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n <= 0)
@@ -244,12 +250,6 @@ int nfs3_write(struct nfs3_ctx *c, const struct nfs3_args *a, struct wr *w)
 	}
 	if (mu)
 		pthread_mutex_unlock(mu);
-	/* §3.3.7: DATA_SYNC needs data and the metadata to retrieve it,
-	 * which is what fdatasync guarantees; FILE_SYNC needs everything. */
-	if (s == NFS3_OK && a->stable == DATA_SYNC && fdatasync(wfd) < 0)
-		s = nfs3_errno(errno);
-	if (s == NFS3_OK && a->stable == FILE_SYNC && fsync(wfd) < 0)
-		s = nfs3_errno(errno);
 	/* A large UNSTABLE write starts its way to the disk now, without
 	 * waiting for it, so the COMMIT that follows a stream of them (which
 	 * still fsyncs everything it covers) finds most of it written: the
@@ -300,6 +300,12 @@ int nfs3_readlink(struct nfs3_ctx *c, const struct nfs3_args *a, struct wr *w)
 	uint32_t s = nfs3_fh_open(c, &a->fh, &fd);
 	if (s == NFS3_OK && (nfs3_stat(fd, &st) < 0 || !S_ISLNK(st.st_mode)))
 		s = NFS3ERR_INVAL;
+	/* On the loop only a target kept in the inode (a fast symlink: no
+	 * blocks), which reading cannot wait for a disk for. */
+	if (s == NFS3_OK && c->nonblock && st.st_blocks != 0) {
+		c->would_block = true;
+		s = NFS3ERR_JUKEBOX;
+	}
 	if (s == NFS3_OK && (n = readlinkat(fd, "", buf, sizeof(buf) - 1)) < 0)
 		s = nfs3_errno(errno);
 	xdr_put_u32(w, s);

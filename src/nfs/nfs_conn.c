@@ -21,6 +21,7 @@
 
 #define CONN_MAX_INFLIGHT 32          /* requests per connection on workers */
 #define CONN_MAX_OUT (8u << 20)       /* queued reply bytes before we stop reading */
+#define CONN_CORK_MAX (256u << 10)    /* a batch of replies leaves once it is this large */
 /* Server-wide bounds: a client that sends READs and never reads the
  * replies is stopped by the per-connection bounds; many such clients by
  * these. A connection with nothing queued may always send one more call. */
@@ -183,7 +184,7 @@ static void conn_send(struct nfs_conn *c, uint8_t *buf, size_t len)
 	c->out_tail = o;
 	c->out_bytes += len;
 	c->t->out_total += len;
-	if (!c->corked)
+	if (!c->corked || c->out_bytes >= CONN_CORK_MAX)
 		conn_flush(c);
 }
 

@@ -110,6 +110,8 @@ static const bool inline_procs[NFS3_PROC_MAX] = {
 	[NFS3_GETATTR] = true, [NFS3_ACCESS] = true, [NFS3_LOOKUP] = true,
 	[NFS3_FSINFO] = true,  [NFS3_PATHCONF] = true, [NFS3_READ] = true,
 	[NFS3_READDIRPLUS] = true, /* from a cached listing (dir_cache.h) */
+	[NFS3_FSSTAT] = true,      /* statfs: the file system's counters */
+	[NFS3_READLINK] = true,    /* fast symlinks only (nfs3_io.c) */
 };
 
 /* Run j on the loop without blocking; false when it would have to wait

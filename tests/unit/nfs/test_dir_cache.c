@@ -4,7 +4,8 @@
  * invalidates, the time to live, the byte bound, and through the procedure:
  * a change made through the server or in the directory is never hidden,
  * users other than root never get root's listing, and the loop never reads
- * a directory. */
+ * a directory; READLINK and FSSTAT on the loop only when they cannot wait
+ * for a disk. */
 #include <errno.h>
 #include <fcntl.h>
 #include <setjmp.h>
@@ -140,8 +141,8 @@ static void test_cache_key_ttl_bound(void **state)
 	assert_int_equal(out[0], 'x');
 	/* each part of the key: another export, a changed mtime/ctime (ns
 	 * too), a bumped generation: never served, and the listing is gone */
-	struct dir_key bad[6];
-	for (size_t i = 0; i < 6; i++)
+	struct dir_key bad[7];
+	for (size_t i = 0; i < 7; i++)
 		bad[i] = k;
 	bad[0].ex = &ex2;
 	bad[1].mtime_ns = 1;
@@ -149,13 +150,15 @@ static void test_cache_key_ttl_bound(void **state)
 	bad[3].ctime_ns = 7;
 	bad[4].gen = 6;
 	bad[5].ino = 3;
-	for (size_t i = 0; i < 6; i++) {
+	bad[6].eid[2] = 9; /* the same memory, another Pi's export */
+	for (size_t i = 0; i < 7; i++) {
 		dir_cache_put(c, &k, snap_of('x', 3), 1000);
 		w = wr_init(out, sizeof(out));
 		assert_int_equal(dir_cache_serve(c, &bad[i], 1500, 0, &w, 4096, 4096, &n, &eof), -ENOENT);
 		assert_int_equal(w.off, 0);
 		w = wr_init(out, sizeof(out));
-		int want = (i == 0 || i == 5) ? 0 : -ENOENT; /* other dirs leave it alone */
+		/* another directory leaves it alone */
+		int want = (i == 0 || i == 5 || i == 6) ? 0 : -ENOENT;
 		assert_int_equal(dir_cache_serve(c, &k, 1500, 0, &w, 4096, 4096, &n, &eof), want);
 	}
 	/* the time to live */
@@ -222,7 +225,7 @@ static void put_file(const char *dir, const char *name, size_t size)
 	close(fd);
 }
 
-static int env_setup(void **state)
+static int env_make(void **state, unsigned settle_s)
 {
 	struct env *e = calloc(1, sizeof(*e));
 	snprintf(e->top, sizeof(e->top), "/tmp/test_dircache_XXXXXX");
@@ -246,9 +249,19 @@ static int env_setup(void **state)
 	assert_int_equal(nfs3_fh_make(&c, dfd, &e->dfh), NFS3_OK);
 	close(dfd);
 	/* Listings of a directory changed in the last 2 s are not kept. */
-	sleep(3);
+	sleep(settle_s);
 	*state = e;
 	return 0;
+}
+
+static int env_setup(void **state)
+{
+	return env_make(state, 3);
+}
+
+static int env_setup_now(void **state)
+{
+	return env_make(state, 0);
 }
 
 static int env_teardown(void **state)
@@ -401,6 +414,56 @@ static void test_readdirplus_cached(void **state)
 	assert_true(l.would_block);
 }
 
+/* A call as the loop (nonblock) or a worker runs it: the status, or
+ * UINT32_MAX when the loop left it to a worker. */
+static uint32_t call(struct env *e, uint32_t proc, const struct nfs_fh *fh, bool nonblock)
+{
+	struct nfs3_args *a = calloc(1, sizeof(*a));
+	a->fh = *fh;
+	struct nfs3_ctx c = { .ex = &e->ex, .key = e->key, .dirs = e->dirs, .cache = e->fhs, .nonblock = nonblock };
+	uint8_t out[8192];
+	struct wr w = wr_init(out, sizeof(out));
+	assert_int_equal(nfs3_exec(&c, proc, a, &w), 0);
+	free(a);
+	if (c.would_block)
+		return UINT32_MAX;
+	struct rd r = rd_init(out, w.off);
+	return xdr_u32(&r);
+}
+
+static void test_loop_readlink_fsstat(void **state)
+{
+	struct env *e = *state;
+	char p[192], longt[200];
+	struct stat st;
+	struct nfs_fh fast, slow;
+	struct nfs3_ctx c = { .ex = &e->ex, .key = e->key, .cache = e->fhs };
+	snprintf(p, sizeof(p), "%s/fast", e->d);
+	assert_int_equal(symlink("t", p), 0);
+	int fd = open(p, O_PATH | O_NOFOLLOW);
+	assert_int_equal(nfs3_fh_make(&c, fd, &fast), NFS3_OK); /* cached */
+	close(fd);
+	memset(longt, 'x', sizeof(longt) - 1);
+	longt[sizeof(longt) - 1] = '\0';
+	snprintf(p, sizeof(p), "%s/slow", e->d);
+	assert_int_equal(symlink(longt, p), 0);
+	assert_int_equal(lstat(p, &st), 0);
+	fd = open(p, O_PATH | O_NOFOLLOW);
+	assert_int_equal(nfs3_fh_make(&c, fd, &slow), NFS3_OK);
+	close(fd);
+	/* a fast symlink (target in the inode) is answered on the loop */
+	assert_int_equal(call(e, NFS3_READLINK, &fast, true), NFS3_OK);
+	/* one with a block of its own may need the disk: a worker's */
+	if (st.st_blocks != 0)
+		assert_int_equal(call(e, NFS3_READLINK, &slow, true), UINT32_MAX);
+	assert_int_equal(call(e, NFS3_READLINK, &slow, false), NFS3_OK);
+	/* FSSTAT of a cached handle on the loop */
+	assert_int_equal(call(e, NFS3_FSSTAT, &fast, true), NFS3_OK);
+	/* an uncached handle never: open_by_handle_at is a worker's */
+	assert_int_equal(call(e, NFS3_FSSTAT, &e->dfh, true), UINT32_MAX);
+	assert_int_equal(call(e, NFS3_FSSTAT, &e->dfh, false), NFS3_OK);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -408,6 +471,7 @@ int main(void)
 		cmocka_unit_test(test_snap_bounds),
 		cmocka_unit_test(test_cache_key_ttl_bound),
 		cmocka_unit_test_setup_teardown(test_readdirplus_cached, env_setup, env_teardown),
+		cmocka_unit_test_setup_teardown(test_loop_readlink_fsstat, env_setup_now, env_teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
