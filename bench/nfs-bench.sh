@@ -8,6 +8,8 @@
 #   SERVERS="ganesha" bench/nfs-bench.sh    only some servers
 #   D=4 QUICK=1 ...                         seconds per timed test; QUICK=1: 64 MB files, 2 s tests, 1 round
 #   REPEAT=3                                rounds; servers alternate each round; the table shows medians
+#   TESTS="readdirplus getattr-q1"          only these tests (keys as in the raw file; default all)
+#   PERF=1                                  perf record each server while it runs (build/bench/perf.<server>.data)
 #
 # Results: Markdown table on stdout and in build/bench/nfs-bench.md; raw
 # client lines in build/bench/nfs-bench.raw; server logs in
@@ -24,6 +26,8 @@ QUICK=${QUICK:-0}
 D=${D:-4}
 BIG_MB=${BIG_MB:-512}
 REPEAT=${REPEAT:-3}
+TESTS=${TESTS:-}
+PERF=${PERF:-0}
 [ "$QUICK" = 1 ] && D=2 BIG_MB=64 REPEAT=1
 TOTAL_SECONDS=${TOTAL_SECONDS:-450}
 PINETBOOT=${PINETBOOT:-$PNB_ROOT/pinetboot}
@@ -96,6 +100,9 @@ NOTES=()
 run_test() {
 	local srv=$1 key=$2 line f
 	shift 2
+	if [ -n "$TESTS" ] && [[ " $TESTS " != *" $key "* ]]; then
+		return
+	fi
 	if [ $(($(date +%s) - T_BEGIN)) -ge "$TOTAL_SECONDS" ]; then
 		NOTES+=("$srv $key: skipped (TOTAL_SECONDS=$TOTAL_SECONDS reached)")
 		return
@@ -155,6 +162,12 @@ for ((ROUND = 1; ROUND <= REPEAT; ROUND++)); do
 		[ -z "${STARTED[$S]:-}" ] && SERVERS_RUN+=("$S")
 		STARTED[$S]=yes
 		echo "# nfs-bench: $S (pid $(bg_pid nfsd))" >&2
+		PERF_PID=
+		if [ "$PERF" = 1 ]; then
+			perf record -q -F 2000 -g -p "$(bg_pid nfsd)" -o "$OUT/perf.$S.data" 2>/dev/null &
+			PERF_PID=$!
+			sleep 0.5
+		fi
 		for q in 1 32; do
 			run_test "$S" "getattr-q$q" -T getattr -q "$q" -d "$D" -f lk/f1
 			run_test "$S" "lookup-hit-q$q" -T lookup-hit -q "$q" -d "$D"
@@ -169,6 +182,10 @@ for ((ROUND = 1; ROUND <= REPEAT; ROUND++)); do
 		truncate -s 0 "$ROOT/wfile"
 		run_test "$S" readdirplus -T readdirplus -d "$D" -f dir20k
 		run_test "$S" replay-q8 -T replay -q 8 -d $((D * 2)) -f boot
+		if [ -n "$PERF_PID" ]; then
+			kill -INT "$PERF_PID"
+			wait "$PERF_PID"
+		fi
 		hwm=$(vm_hwm_kb "$(bg_pid nfsd)")
 		[ "${hwm:-0}" -gt "${RES[$S:rss]:-0}" ] && RES[$S:rss]=$hwm
 		nfs_server_stop nfsd 10

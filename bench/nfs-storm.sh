@@ -16,6 +16,8 @@
 #   TREE=DIR         the image tree (default: tests/guest/debian-tree.sh)
 #   OUTD=build/bench where nfs-storm.raw (one "PI ..." line per Pi) and
 #                    nfs-storm.md (the table, also on stdout) go
+#   PERF=1           perf record the server during each storm
+#                    (OUTD/perf.<server>.<N>.data)
 # Exit 1 when any Pi had an error or an upper layer holds a file only read.
 # Root needed (namespaces).
 set -u
@@ -28,6 +30,7 @@ NS=${NS:-5 25}
 SERVERS=${SERVERS:-pinetboot}
 LIMIT=${LIMIT:-0}
 MAX_SECONDS=${MAX_SECONDS:-300}
+PERF=${PERF:-0}
 BIN=${PINETBOOT:-$PNB_ROOT/pinetboot}
 TRACE=${TRACE:-$PNB_ROOT/bench/traces/debian12-boot.tsv.gz}
 ST=$PNB_ROOT/build/bench/nfs_storm
@@ -113,8 +116,8 @@ RAW=$OUTD/nfs-storm.raw
 MD=$OUTD/nfs-storm.md
 : >"$RAW"
 {
-	echo "| server | N | trace calls | wall s | Pi secs p50 / max | call p50 ms (median Pi) | call p99 ms (worst Pi) | errors | extra LOOKUPs | reconnects | server CPU s | server peak RSS MB | upper layers MB |"
-	echo "|---|---|---|---|---|---|---|---|---|---|---|---|---|"
+	echo "| server | N | trace calls | wall s | Pi secs p50 / max | call p50 ms (median Pi) | call p99 ms (worst Pi) | errors | extra LOOKUPs | reconnects | server CPU s | clients CPU s | server peak RSS MB | upper layers MB |"
+	echo "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"
 } >"$MD"
 bad=0
 cur=
@@ -131,6 +134,12 @@ for run in "${RUNS[@]}"; do
 		cur=$srv
 	fi
 	spid=$(bg_pid nfsd)
+	perf_pid=
+	if [ "$PERF" = 1 ]; then
+		perf record -q -F 1000 -g -p "$spid" -o "$OUTD/perf.$srv.$n.data" 2>/dev/null &
+		perf_pid=$!
+		sleep 0.5
+	fi
 	c0=$(cpu_ticks "$spid")
 	pids=()
 	ts=$(date +%s.%N)
@@ -142,6 +151,10 @@ for run in "${RUNS[@]}"; do
 	for p in "${pids[@]}"; do wait "$p"; done
 	te=$(date +%s.%N)
 	c1=$(cpu_ticks "$spid")
+	if [ -n "$perf_pid" ]; then
+		kill -INT "$perf_pid"
+		wait "$perf_pid"
+	fi
 	cpu=$(awk -v a="${c0:-0}" -v b="${c1:-0}" -v hz="$HZ" 'BEGIN { printf "%.2f", (b - a) / hz }')
 	rss=$(vm_hwm_kb "$spid")
 	for ((i = 1; i <= n; i++)); do
@@ -181,9 +194,10 @@ p50 = statistics.median([float(r["p50_ms"]) for r in rows]) if rows else 0
 p99 = max([float(r["p99_ms"]) for r in rows] or [0])
 xl = sum(int(r["extra_lookups"]) for r in rows)
 rc = sum(int(r.get("reconnects", 0)) for r in rows)
-print("| %s | %d | %s | %.1f | %.1f / %.1f | %.2f | %.1f | %d%s | %d | %d | %s | %.0f | %.1f |" % (
+ccpu = sum(float(r.get("cpu_s", 0)) for r in rows)
+print("| %s | %d | %s | %.1f | %.1f / %.1f | %.2f | %.1f | %d%s | %d | %d | %s | %.2f | %.0f | %.1f |" % (
     srv, n, calls, wall, statistics.median(secs), max(secs), p50, p99, errs,
-    " (%d Pis failed)" % failed if failed else "", xl, rc, cpu, int(rss or 0) / 1024, up / 1e6))
+    " (%d Pis failed)" % failed if failed else "", xl, rc, cpu, ccpu, int(rss or 0) / 1024, up / 1e6))
 sys.exit(1 if errs else 0)
 ' "$srv" "$n" "$(awk -v a="$ts" -v b="$te" 'BEGIN { printf "%.3f", b - a }')" "$up" "$(($(wc -l <"$T") - 1))" "$cpu" "${rss:-0}")
 	rc=$?

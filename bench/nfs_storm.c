@@ -16,8 +16,9 @@
  *
  * Prints one line: "PI id=... calls=... skipped=... errors=...
  * extra_lookups=... secs=... p50_ms=... p99_ms=... max_inflight=...
- * reconnects=..." (reconnects: connections reset before the mount worked,
- * retried as a kernel would; secs includes the mount).
+ * reconnects=... cpu_s=..." (reconnects: connections reset before the mount
+ * worked, retried as a kernel would; secs includes the mount; cpu_s is this
+ * replayer's own user + system CPU time, the client's share of the machine).
  * Exit 1 on setup failure, 3 when errors > 0.
  */
 #include <errno.h>
@@ -28,6 +29,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -586,10 +588,14 @@ int main(int argc, char **argv)
 	double secs = now() - t_start;
 	qsort(s.lat, s.done, sizeof(double), cmp_d);
 	double p50 = s.done ? s.lat[s.done / 2] : 0, p99 = s.done ? s.lat[(s.done * 99) / 100] : 0;
+	struct rusage ru;
+	getrusage(RUSAGE_SELF, &ru);
+	double cpu = (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec / 1e6 + (double)ru.ru_stime.tv_sec +
+		     (double)ru.ru_stime.tv_usec / 1e6;
 	printf("PI id=%s calls=%" PRIu64 " skipped=%" PRIu64 " errors=%" PRIu64 " extra_lookups=%" PRIu64
-	       " secs=%.3f p50_ms=%.3f p99_ms=%.3f max_inflight=%d reconnects=%d\n",
+	       " secs=%.3f p50_ms=%.3f p99_ms=%.3f max_inflight=%d reconnects=%d cpu_s=%.3f\n",
 	       id, s.done, s.skipped, s.errors, s.extra_lookups, secs, p50 * 1e3, p99 * 1e3, s.max_inflight,
-	       s.reconnects);
+	       s.reconnects, cpu);
 	rpc_destroy_context(s.rpc);
 	return s.errors ? 3 : 0;
 }

@@ -9,11 +9,13 @@
  * insert only handles they verified. */
 #include "nfs/fh_cache.h"
 
+#include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "nfs/fh.h"
@@ -104,10 +106,29 @@ int fh_cache_get(struct fh_cache *c, const struct nfs_export *ex, const uint8_t 
 	return fd;
 }
 
+int fh_cache_stat(struct fh_cache *c, const struct nfs_export *ex, const uint8_t *fh, uint32_t len,
+		  struct stat *st)
+{
+	if (!cacheable(c, len))
+		return -ENOENT;
+	int r = -ENOENT;
+	pthread_mutex_lock(&c->mu);
+	struct fh_slot *s = &c->v[slot_of(c, fh, len)];
+	if (slot_holds(s, ex, fh, len))
+		r = fstatat(s->fd, "", st, AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW) < 0 ? -errno : 0;
+	pthread_mutex_unlock(&c->mu);
+	return r;
+}
+
 void fh_cache_put(struct fh_cache *c, const struct nfs_export *ex, const uint8_t *fh, uint32_t len, int fd,
 		  dev_t dev, ino_t ino)
 {
 	if (!cacheable(c, len))
+		return;
+	pthread_mutex_lock(&c->mu);
+	bool known = slot_holds(&c->v[slot_of(c, fh, len)], ex, fh, len);
+	pthread_mutex_unlock(&c->mu);
+	if (known)
 		return;
 	int nfd = dup_cloexec(fd);
 	if (nfd < 0)

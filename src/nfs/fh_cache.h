@@ -11,6 +11,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/stat.h>
 #include <sys/types.h>
 
 struct fh_cache;
@@ -21,7 +22,13 @@ struct fh_cache *fh_cache_new(size_t n);
 void fh_cache_free(struct fh_cache *c);
 /* A dup of the cached fd for this handle of this export, or -1. */
 int fh_cache_get(struct fh_cache *c, const struct nfs_export *ex, const uint8_t *fh, uint32_t len);
-/* Remember fd (dup'ed; the caller keeps its own) for the handle. */
+/* The attributes of the cached object of this handle (fstat of the cached
+ * fd, under the lock, so no descriptor is duplicated): 0, -ENOENT when not
+ * cached, or -errno of fstat. */
+int fh_cache_stat(struct fh_cache *c, const struct nfs_export *ex, const uint8_t *fh, uint32_t len,
+		  struct stat *st);
+/* Remember fd (dup'ed; the caller keeps its own) for the handle. Again for
+ * a handle already cached: nothing changes (same handle, same object). */
 void fh_cache_put(struct fh_cache *c, const struct nfs_export *ex, const uint8_t *fh, uint32_t len, int fd,
 		  dev_t dev, ino_t ino);
 /* The same for the I/O descriptors of a regular file, kept beside the

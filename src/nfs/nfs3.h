@@ -129,14 +129,20 @@ struct nfs_export {
 	ino_t init_ino[2];
 	atomic_bool init_pending;
 	bool released;          /* root_fd points at nothing (nfs_exports_release); loop thread only */
+	/* Bumped after every call that may change something in the export
+	 * (nfs3_exec), and when it is released: cached listings of it are
+	 * stale from then on. */
+	atomic_uint mod_gen;
 };
 
 struct fh_cache;
+struct dir_cache;
 
 /* One request, on a worker thread or (nonblock) on the event loop. */
 struct nfs3_ctx {
 	const struct nfs_export *ex;
 	struct fh_cache *cache; /* may be NULL */
+	struct dir_cache *dirs; /* READDIRPLUS listings; may be NULL */
 	/* On the loop: only work that cannot wait for a disk (handles in the
 	 * cache, names in the dentry cache); anything else sets would_block
 	 * and the call is re-run on a worker. */
@@ -161,6 +167,8 @@ const char *nfs3_proc_name(uint32_t proc);
 /* Helpers shared by the procedure files (nfs3_attr.c). */
 uint32_t nfs3_fh_open(struct nfs3_ctx *c, const struct nfs_fh *fh, int *ret_fd);
 uint32_t nfs3_fh_make(struct nfs3_ctx *c, int fd, struct nfs_fh *out);
+/* The same, with fd's attributes (*st_ok false when fstat failed). */
+uint32_t nfs3_fh_make_stat(struct nfs3_ctx *c, int fd, struct nfs_fh *out, struct stat *st, bool *st_ok);
 /* Handle of name in directory dirfd without opening it (READDIRPLUS). */
 uint32_t nfs3_fh_make_at(struct nfs3_ctx *c, int dirfd, const char *name, struct nfs_fh *out);
 /* The object removed or replaced by name in dirfd: drop cached fds. */

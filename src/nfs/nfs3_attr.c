@@ -203,15 +203,22 @@ static uint32_t fh_make_common(struct nfs3_ctx *c, int fd, const char *name, int
 	return NFS3_OK;
 }
 
-uint32_t nfs3_fh_make(struct nfs3_ctx *c, int fd, struct nfs_fh *out)
+uint32_t nfs3_fh_make_stat(struct nfs3_ctx *c, int fd, struct nfs_fh *out, struct stat *st, bool *st_ok)
 {
 	uint32_t s = fh_make_common(c, fd, "", AT_EMPTY_PATH, out);
-	struct stat st;
+	*st_ok = nfs3_stat(fd, st) == 0;
 	/* Objects found by LOOKUP/CREATE are usually used next: cache them.
 	 * Only objects we reached from inside the export get here. */
-	if (s == NFS3_OK && c->cache && nfs3_stat(fd, &st) == 0)
-		fh_cache_put(c->cache, c->ex, out->data, out->len, fd, st.st_dev, st.st_ino);
+	if (s == NFS3_OK && c->cache && *st_ok)
+		fh_cache_put(c->cache, c->ex, out->data, out->len, fd, st->st_dev, st->st_ino);
 	return s;
+}
+
+uint32_t nfs3_fh_make(struct nfs3_ctx *c, int fd, struct nfs_fh *out)
+{
+	struct stat st;
+	bool ok;
+	return nfs3_fh_make_stat(c, fd, out, &st, &ok);
 }
 
 uint32_t nfs3_fh_make_at(struct nfs3_ctx *c, int dirfd, const char *name, struct nfs_fh *out)
@@ -361,18 +368,28 @@ uint32_t nfs3_apply_sattr(struct nfs3_ctx *c, int fd, const struct sattr3 *s)
 	return NFS3_OK;
 }
 
-int nfs3_getattr(struct nfs3_ctx *c, const struct nfs3_args *a, struct wr *w)
+/* The attributes of the object behind fh: from the handle cache without a
+ * descriptor of our own (no dup, no close), else through the handle. */
+static uint32_t fh_stat(struct nfs3_ctx *c, const struct nfs_fh *fh, struct stat *st)
 {
 	int fd;
-	struct stat st;
-	uint32_t s = nfs3_fh_open(c, &a->fh, &fd);
-	if (s == NFS3_OK && nfs3_stat(fd, &st) < 0)
+	if (c->ex && fh_cache_stat(c->cache, c->ex, fh->data, fh->len, st) == 0)
+		return NFS3_OK;
+	uint32_t s = nfs3_fh_open(c, fh, &fd);
+	if (s == NFS3_OK && nfs3_stat(fd, st) < 0)
 		s = nfs3_errno(errno);
+	if (fd >= 0)
+		close(fd);
+	return s;
+}
+
+int nfs3_getattr(struct nfs3_ctx *c, const struct nfs3_args *a, struct wr *w)
+{
+	struct stat st;
+	uint32_t s = fh_stat(c, &a->fh, &st);
 	xdr_put_u32(w, s);
 	if (s == NFS3_OK)
 		nfs3_put_fattr(w, &st);
-	if (fd >= 0)
-		close(fd);
 	return 0;
 }
 
@@ -431,17 +448,12 @@ uint32_t nfs3_access_bits(const struct rpc_cred *cr, const struct stat *st, uint
 
 int nfs3_access(struct nfs3_ctx *c, const struct nfs3_args *a, struct wr *w)
 {
-	int fd;
 	struct stat st;
-	uint32_t s = nfs3_fh_open(c, &a->fh, &fd);
-	if (s == NFS3_OK && nfs3_stat(fd, &st) < 0)
-		s = nfs3_errno(errno);
+	uint32_t s = fh_stat(c, &a->fh, &st);
 	xdr_put_u32(w, s);
 	nfs3_put_post_op_st(w, &st, s == NFS3_OK);
 	if (s == NFS3_OK)
 		xdr_put_u32(w, nfs3_access_bits(&c->cred, &st, a->access));
-	if (fd >= 0)
-		close(fd);
 	return 0;
 }
 

@@ -14,8 +14,10 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
+#include <time.h>
 #include <unistd.h>
 
+#include "nfs/dir_cache.h"
 #include "nfs/nfs3.h"
 #include "nfs/xdr.h"
 
@@ -34,11 +36,14 @@ int nfs3_lookup(struct nfs3_ctx *c, const struct nfs3_args *a, struct wr *w)
 {
 	int dfd, ofd = -1;
 	struct nfs_fh fh;
-	struct stat dst;
+	struct stat dst, ost;
+	bool dst_ok = false, ost_ok = false;
 	uint32_t s = nfs3_fh_open(c, &a->fh, &dfd);
 	if (s == NFS3_OK)
 		s = a->name.err;
-	if (s == NFS3_OK && nfs3_stat(dfd, &dst) < 0)
+	if (dfd >= 0)
+		dst_ok = nfs3_stat(dfd, &dst) == 0;
+	if (s == NFS3_OK && !dst_ok)
 		s = nfs3_errno(errno);
 	if (s == NFS3_OK && !S_ISDIR(dst.st_mode))
 		s = NFS3ERR_NOTDIR;
@@ -59,14 +64,16 @@ int nfs3_lookup(struct nfs3_ctx *c, const struct nfs3_args *a, struct wr *w)
 		if (ofd < 0)
 			s = nfs3_errno(errno);
 		else
-			s = nfs3_fh_make(c, ofd, &fh);
+			s = nfs3_fh_make_stat(c, ofd, &fh, &ost, &ost_ok);
 	}
 	xdr_put_u32(w, s);
 	if (s == NFS3_OK) {
 		xdr_put_opaque(w, fh.data, fh.len);
-		nfs3_put_post_op(w, ofd);
+		nfs3_put_post_op_st(w, &ost, ost_ok);
 	}
-	nfs3_put_post_op(w, dfd);
+	/* A LOOKUP changes nothing: the directory's attributes from before
+	 * are its attributes after. */
+	nfs3_put_post_op_st(w, &dst, dst_ok);
 	close_fd(ofd);
 	close_fd(dfd);
 	return 0;
@@ -83,34 +90,32 @@ static void dir_verf(const struct stat *st, uint8_t v[8])
 		v[i] = (uint8_t)(x >> (56 - 8 * i));
 }
 
-/* Open the directory of a READDIR(PLUS) for reading at the cookie: the
- * status, with *ret_dfd (the handle's fd) and *ret_rfd (for getdents). */
-static uint32_t readdir_open(struct nfs3_ctx *c, const struct nfs3_args *a, uint8_t verf[8], int *ret_dfd,
-			     int *ret_rfd)
+/* Check the handle of a READDIR(PLUS): the status, with *ret_dfd (the
+ * handle's fd), *dst (its attributes) and verf. */
+static uint32_t readdir_check(struct nfs3_ctx *c, const struct nfs3_args *a, uint8_t verf[8], int *ret_dfd,
+			      struct stat *dst)
 {
 	static const uint8_t zero[8];
-	struct stat dst;
-	*ret_rfd = -1;
 	uint32_t s = nfs3_fh_open(c, &a->fh, ret_dfd);
-	if (s == NFS3_OK && nfs3_stat(*ret_dfd, &dst) < 0)
+	if (s == NFS3_OK && nfs3_stat(*ret_dfd, dst) < 0)
 		s = nfs3_errno(errno);
-	if (s == NFS3_OK && !S_ISDIR(dst.st_mode))
+	if (s == NFS3_OK && !S_ISDIR(dst->st_mode))
 		s = NFS3ERR_NOTDIR;
 	if (s == NFS3_OK) {
-		dir_verf(&dst, verf);
+		dir_verf(dst, verf);
 		if (a->cookie && memcmp(a->cookieverf, zero, 8) && memcmp(a->cookieverf, verf, 8))
 			s = NFS3ERR_BAD_COOKIE;
 	}
-	if (s == NFS3_OK) {
-		nfs3_become_user(c);
-		int rfd = nfs3_reopen(*ret_dfd, O_RDONLY | O_DIRECTORY);
-		if (rfd < 0)
-			s = nfs3_errno(-rfd);
-		else if (a->cookie && lseek(rfd, (off_t)a->cookie, SEEK_SET) < 0)
-			s = NFS3ERR_BAD_COOKIE;
-		*ret_rfd = rfd;
-	}
 	return s;
+}
+
+/* Open the directory for getdents with the caller's credentials (the
+ * kernel's read permission check): the status, *ret_rfd. */
+static uint32_t readdir_open(struct nfs3_ctx *c, int dfd, int *ret_rfd)
+{
+	nfs3_become_user(c);
+	*ret_rfd = nfs3_reopen(dfd, O_RDONLY | O_DIRECTORY);
+	return *ret_rfd < 0 ? nfs3_errno(-*ret_rfd) : NFS3_OK;
 }
 
 /* One listing in progress: the reply budget and what has gone in. */
@@ -123,38 +128,53 @@ struct dir_list {
 	size_t limit, dirbytes, n;
 };
 
-/* Encode entry d (entry3 / entryplus3, §3.3.16-17); false when it does not
- * fit the budget (the listing stops there, the client asks again). */
+/* The largest entryplus3: name, attributes and a handle. */
+#define DIR_ENTRY_MAX (4 + 8 + 4 + NFS3_MAXNAMLEN + 1 + 8 + 4 + 84 + 4 + 4 + FH_MAX)
+
+/* Encode entry d (entry3 / entryplus3, §3.3.16-17) into e; *esz gets the
+ * bytes that count against dircount. */
+static void dir_encode(struct nfs3_ctx *c, int rfd, bool plus, const struct dirent64 *d, struct wr *e,
+		       size_t *esz)
+{
+	size_t nl = strlen(d->d_name);
+	bool dot = !strcmp(d->d_name, ".") || !strcmp(d->d_name, "..");
+	struct stat st;
+	struct nfs_fh fh;
+	bool have_st = false, have_fh = false;
+	*esz = 4 + 8 + 4 + nl + xdr_pad(nl) + 8;
+	if (plus && !dot) {
+		have_st = fstatat(rfd, d->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0;
+		have_fh = nfs3_fh_make_at(c, rfd, d->d_name, &fh) == NFS3_OK;
+	}
+	xdr_put_u32(e, 1);
+	xdr_put_u64(e, d->d_ino);
+	xdr_put_opaque(e, d->d_name, (uint32_t)nl);
+	xdr_put_u64(e, (uint64_t)d->d_off);
+	if (plus) {
+		nfs3_put_post_op_st(e, &st, have_st);
+		xdr_put_u32(e, have_fh);
+		if (have_fh)
+			xdr_put_opaque(e, fh.data, fh.len);
+	}
+}
+
+/* Put entry d in the reply; false when it does not fit the budget (the
+ * listing stops there, the client asks again). */
 static bool dir_put_entry(struct dir_list *l, const struct dirent64 *d)
 {
 	struct wr *w = l->w;
 	size_t nl = strlen(d->d_name);
 	size_t esz = 4 + 8 + 4 + nl + xdr_pad(nl) + 8;
-	bool dot = !strcmp(d->d_name, ".") || !strcmp(d->d_name, "..");
-	struct stat st;
-	struct nfs_fh fh;
-	bool have_st = false, have_fh = false;
+	uint8_t buf[DIR_ENTRY_MAX];
+	struct wr e = wr_init(buf, sizeof(buf));
 	/* Stop before the per-entry syscalls of READDIRPLUS when not even the
 	 * entry's smallest encoding fits. */
 	if (w->off + esz + (l->plus ? 8 : 0) > l->limit || (l->plus && l->dirbytes + esz > l->a->dircount && l->n > 0))
 		return false;
-	if (l->plus && !dot) {
-		have_st = fstatat(l->rfd, d->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0;
-		have_fh = nfs3_fh_make_at(l->c, l->rfd, d->d_name, &fh) == NFS3_OK;
-	}
-	size_t psz = l->plus ? 4 + (have_st ? 84 : 0) + 4 + (have_fh ? 4 + fh.len + xdr_pad(fh.len) : 0) : 0;
-	if (w->off + esz + psz > l->limit)
+	dir_encode(l->c, l->rfd, l->plus, d, &e, &esz);
+	if (e.err || w->off + e.off > l->limit)
 		return false;
-	xdr_put_u32(w, 1);
-	xdr_put_u64(w, d->d_ino);
-	xdr_put_opaque(w, d->d_name, (uint32_t)nl);
-	xdr_put_u64(w, (uint64_t)d->d_off);
-	if (l->plus) {
-		nfs3_put_post_op_st(w, &st, have_st);
-		xdr_put_u32(w, have_fh);
-		if (have_fh)
-			xdr_put_opaque(w, fh.data, fh.len);
-	}
+	xdr_put_fixed(w, buf, e.off);
 	l->dirbytes += esz;
 	l->n++;
 	return true;
@@ -183,26 +203,160 @@ static uint32_t dir_put_entries(struct dir_list *l, bool *eof)
 	}
 }
 
+/* ------------------------------------------------------------ listing cache */
+
+/* A directory changed less than this long ago is not cached: a change in
+ * the same timestamp tick would leave mtime and ctime as they were. */
+#define DIR_CACHE_SETTLE_S 2
+
+static uint64_t mono_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+_Static_assert(FH_EID_LEN <= sizeof(((struct dir_key *)0)->eid), "export id fits the listing key");
+
+static void dir_key_of(const struct nfs3_ctx *c, const struct stat *st, struct dir_key *k)
+{
+	memset(k, 0, sizeof(*k));
+	k->ex = c->ex;
+	memcpy(k->eid, c->ex->eid, FH_EID_LEN);
+	k->dev = st->st_dev;
+	k->ino = st->st_ino;
+	k->mtime_s = st->st_mtim.tv_sec;
+	k->mtime_ns = st->st_mtim.tv_nsec;
+	k->ctime_s = st->st_ctim.tv_sec;
+	k->ctime_ns = st->st_ctim.tv_nsec;
+	k->gen = atomic_load_explicit(&c->ex->mod_gen, memory_order_acquire);
+}
+
+static bool dir_settled(const struct stat *st)
+{
+	struct timespec now;
+	clock_gettime(CLOCK_REALTIME, &now);
+	return now.tv_sec - st->st_ctim.tv_sec >= DIR_CACHE_SETTLE_S;
+}
+
+/* Read the whole directory from rfd into a new listing, or NULL (too
+ * large, out of memory, or it changed while being read). */
+static struct dir_snap *dir_fill(struct nfs3_ctx *c, int dfd, int rfd, const struct dir_key *k)
+{
+	char buf[16384];
+	uint8_t ent[DIR_ENTRY_MAX];
+	struct dir_snap *snap = dir_snap_new();
+	bool ok = snap && lseek(rfd, 0, SEEK_SET) == 0;
+	while (ok) {
+		long got = getdents64(rfd, buf, sizeof(buf));
+		if (got <= 0) {
+			ok = got == 0;
+			break;
+		}
+		for (long off = 0; off < got && ok;) {
+			const struct dirent64 *d = (const struct dirent64 *)(const void *)(buf + off);
+			struct wr e = wr_init(ent, sizeof(ent));
+			size_t esz;
+			off += d->d_reclen;
+			dir_encode(c, rfd, true, d, &e, &esz);
+			ok = !e.err && dir_snap_add(snap, ent, e.off, esz, (uint64_t)d->d_off) == 0;
+		}
+	}
+	struct stat after;
+	struct dir_key k2;
+	if (ok && nfs3_stat(dfd, &after) == 0) {
+		dir_key_of(c, &after, &k2);
+		ok = !memcmp(&k2, k, sizeof(k2));
+	} else {
+		ok = false;
+	}
+	if (!ok) {
+		dir_snap_free(snap);
+		return NULL;
+	}
+	return snap;
+}
+
+/* READDIRPLUS from the listing cache: true when answered (*s, *n, *eof
+ * set), false to list the directory itself. On the loop only a cached
+ * listing is used; a worker reads a settled directory whole, keeps it and
+ * answers from it. */
+static bool dir_from_cache(struct nfs3_ctx *c, const struct nfs3_args *a, int dfd, const struct stat *dst,
+			   struct wr *w, size_t limit, uint32_t *s, size_t *n, bool *eof)
+{
+	struct dir_key k;
+	/* Only for the Pi's root (its boot): root passes every permission
+	 * check, so what one root call read is what any other would. A user
+	 * may lack search permission where root has it, and must not get
+	 * the attributes and handles root saw: users list uncached. */
+	if (!c->dirs || c->cred.uid != 0)
+		return false;
+	dir_key_of(c, dst, &k);
+	uint64_t now = mono_ms();
+	if (dir_cache_serve(c->dirs, &k, now, a->cookie, w, limit, a->dircount, n, eof) == 0) {
+		*s = NFS3_OK;
+		return true;
+	}
+	if (c->nonblock) {
+		c->would_block = true;
+		return false;
+	}
+	/* Only a listing from its start is read whole: a chain that lost its
+	 * cached listing halfway goes on uncached, so a directory that keeps
+	 * changing never costs more than one extra pass per listing. */
+	if (a->cookie != 0 || !dir_settled(dst))
+		return false;
+	int rfd;
+	*s = readdir_open(c, dfd, &rfd);
+	if (*s != NFS3_OK)
+		return true;
+	struct dir_snap *snap = dir_fill(c, dfd, rfd, &k);
+	close_fd(rfd);
+	if (!snap || dir_snap_serve(snap, 0, w, limit, a->dircount, n, eof) < 0) {
+		dir_snap_free(snap);
+		return false;
+	}
+	dir_cache_put(c->dirs, &k, snap, now);
+	*s = NFS3_OK;
+	return true;
+}
+
 static int readdir_common(struct nfs3_ctx *c, const struct nfs3_args *a, struct wr *w, bool plus)
 {
-	int dfd, rfd;
+	int dfd, rfd = -1;
 	uint8_t verf[8];
+	struct stat dst;
 	size_t start = w->off;
-	uint32_t s = readdir_open(c, a, verf, &dfd, &rfd);
+	uint32_t s = readdir_check(c, a, verf, &dfd, &dst);
 	xdr_put_u32(w, s);
-	nfs3_put_post_op(w, dfd);
+	nfs3_put_post_op_st(w, &dst, dfd >= 0 && (s == NFS3_OK || nfs3_stat(dfd, &dst) == 0));
 	if (s == NFS3_OK) {
 		xdr_put_fixed(w, verf, 8);
 		/* Reply budget: maxcount bytes for the whole reply body
 		 * (§3.3.17), minus the 8 bytes of the list terminator and eof
 		 * flag. */
 		size_t limit = start + (a->maxcount < w->cap - start ? a->maxcount : w->cap - start);
-		struct dir_list l = { .c = c, .a = a, .w = w, .rfd = rfd, .plus = plus,
-				      .limit = limit > 8 ? limit - 8 : 0 };
-		bool eof;
-		s = dir_put_entries(&l, &eof);
+		limit = limit > 8 ? limit - 8 : 0;
+		size_t body = w->off, n = 0;
+		bool eof = false;
+		if (!plus || !dir_from_cache(c, a, dfd, &dst, w, limit, &s, &n, &eof)) {
+			if (c->nonblock) {
+				c->would_block = true;
+				close_fd(dfd);
+				return 0;
+			}
+			w->off = body;
+			s = readdir_open(c, dfd, &rfd);
+			if (s == NFS3_OK && a->cookie && lseek(rfd, (off_t)a->cookie, SEEK_SET) < 0)
+				s = NFS3ERR_BAD_COOKIE;
+			if (s == NFS3_OK) {
+				struct dir_list l = { .c = c, .a = a, .w = w, .rfd = rfd, .plus = plus, .limit = limit };
+				s = dir_put_entries(&l, &eof);
+				n = l.n;
+			}
+		}
 		/* Not even one entry fits in the client's buffer (§3.3.16). */
-		if (s == NFS3_OK && l.n == 0 && !eof)
+		if (s == NFS3_OK && n == 0 && !eof)
 			s = NFS3ERR_TOOSMALL;
 		if (s != NFS3_OK) {
 			w->off = start;

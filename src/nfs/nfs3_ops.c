@@ -27,12 +27,24 @@ static const struct {
 	[NFS3_PATHCONF] = { nfs3_pathconf }, [NFS3_COMMIT] = { nfs3_commit },
 };
 
+/* Procedures that may change an object's attributes or a directory. */
+static const bool modifies[NFS3_PROC_MAX] = {
+	[NFS3_SETATTR] = true, [NFS3_WRITE] = true, [NFS3_CREATE] = true, [NFS3_MKDIR] = true,
+	[NFS3_SYMLINK] = true, [NFS3_MKNOD] = true, [NFS3_REMOVE] = true, [NFS3_RMDIR] = true,
+	[NFS3_RENAME] = true,  [NFS3_LINK] = true,
+};
+
 int nfs3_exec(struct nfs3_ctx *c, uint32_t proc, const struct nfs3_args *a, struct wr *w)
 {
 	if (proc >= NFS3_PROC_MAX)
 		return -1;
 	int r = procs[proc].fn(c, a, w);
 	nfs3_become_root(c);
+	/* After the change, so a listing read while it happened is stale
+	 * (dir_cache.h). Exports are never const objects: only the
+	 * procedures' view of them is. */
+	if (modifies[proc] && c->ex)
+		atomic_fetch_add_explicit(&((struct nfs_export *)(uintptr_t)c->ex)->mod_gen, 1, memory_order_release);
 	return w->err ? -1 : r;
 }
 

@@ -21,6 +21,7 @@
 
 #define CONN_MAX_INFLIGHT 32          /* requests per connection on workers */
 #define CONN_MAX_OUT (8u << 20)       /* queued reply bytes before we stop reading */
+#define CONN_CORK_MAX (256u << 10)    /* a batch of replies leaves once it is this large */
 /* Server-wide bounds: a client that sends READs and never reads the
  * replies is stopped by the per-connection bounds; many such clients by
  * these. A connection with nothing queued may always send one more call. */
@@ -43,6 +44,7 @@ struct nfs_conn {
 	unsigned inflight;
 	int refs;                 /* the socket + each job in flight */
 	bool dead;
+	bool corked;              /* replies wait for the end of the read */
 	bool authed;              /* a call passed the access rule (or MNT did) */
 	unsigned events;          /* what we currently poll for */
 	struct nfs_conn *prev, *next; /* in its LRU list: head is the least recently active */
@@ -182,7 +184,8 @@ static void conn_send(struct nfs_conn *c, uint8_t *buf, size_t len)
 	c->out_tail = o;
 	c->out_bytes += len;
 	c->t->out_total += len;
-	conn_flush(c);
+	if (!c->corked || c->out_bytes >= CONN_CORK_MAX)
+		conn_flush(c);
 }
 
 /* Read while the connection is not saturated; write when replies wait. */
@@ -333,6 +336,10 @@ static void conn_read_chunk(struct nfs_conn *c, uint64_t now)
 	conn_touch(c, now);
 	size_t off = 0;
 	c->refs++; /* keep c alive while records are handled */
+	/* The replies the loop answers itself from this chunk leave in one
+	 * writev: one segment and one wakeup of the client for a batch of
+	 * calls, not one per call. */
+	c->corked = true;
 	while (off < (size_t)n && !c->dead) {
 		size_t used;
 		int r = rpc_rec_feed(&c->rec, t->rbuf + off, (size_t)n - off, &used);
@@ -347,6 +354,9 @@ static void conn_read_chunk(struct nfs_conn *c, uint64_t now)
 		if (r == 1)
 			conn_record(c);
 	}
+	c->corked = false;
+	if (!c->dead && c->out_head)
+		conn_flush(c);
 	conn_unref(c);
 }
 

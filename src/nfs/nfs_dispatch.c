@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "nfs/dir_cache.h"
 #include "nfs/nfs3.h"
 #include "nfs/nfs_exports.h"
 #include "nfs/xdr.h"
@@ -18,16 +19,24 @@
 /* Room for the record mark, the accepted-reply header and slack. */
 #define REPLY_HEAD (4 + RPC_REPLY_HDR + 64)
 
+/* Listings kept for READDIRPLUS (dir_cache.h): 8 MB in all, each used for
+ * at most 3 s (the NFS client's own shortest attribute cache time). */
+#define DIR_CACHE_BYTES (8u << 20)
+#define DIR_CACHE_TTL_MS 3000
+
 void nfs_dispatch_init(struct nfs_dispatch *d)
 {
 	memset(&d->mounts, 0, sizeof(d->mounts));
 	d->spare = NULL;
+	d->dirs = dir_cache_new(DIR_CACHE_BYTES, DIR_CACHE_TTL_MS);
 }
 
 void nfs_dispatch_fini(struct nfs_dispatch *d)
 {
 	free(d->spare);
 	d->spare = NULL;
+	dir_cache_free(d->dirs);
+	d->dirs = NULL;
 }
 
 /* ------------------------------------------------------------ jobs */
@@ -100,6 +109,9 @@ static void reply_short(struct nfs_dispatch *d, const struct nfs_origin *o, cons
 static const bool inline_procs[NFS3_PROC_MAX] = {
 	[NFS3_GETATTR] = true, [NFS3_ACCESS] = true, [NFS3_LOOKUP] = true,
 	[NFS3_FSINFO] = true,  [NFS3_PATHCONF] = true, [NFS3_READ] = true,
+	[NFS3_READDIRPLUS] = true, /* from a cached listing (dir_cache.h) */
+	[NFS3_FSSTAT] = true,      /* statfs: the file system's counters */
+	[NFS3_READLINK] = true,    /* fast symlinks only (nfs3_io.c) */
 };
 
 /* Run j on the loop without blocking; false when it would have to wait
@@ -113,7 +125,7 @@ static bool try_inline(struct nfs_dispatch *d, struct nfs_job *j)
 		return false;
 	struct wr w = wr_init(buf + 4, cap - 4);
 	struct nfs3_ctx x = {
-		.ex = j->ex, .cache = d->cache, .key = d->x->key, .write_verf = d->verf,
+		.ex = j->ex, .cache = d->cache, .dirs = d->dirs, .key = d->x->key, .write_verf = d->verf,
 		.cred = j->call.cred, .udp = udp, .nonblock = true,
 	};
 	rpc_put_accepted(&w, j->call.xid, RPC_SUCCESS);
@@ -170,8 +182,8 @@ void nfs_dispatch_run(struct nfs_dispatch *d, struct nfs_job *j)
 	if (j->reply) {
 		struct wr w = wr_init(j->reply + 4, cap - 4);
 		struct nfs3_ctx c = {
-			.ex = j->ex, .cache = d->cache, .key = d->x->key, .write_verf = d->verf,
-			.cred = j->call.cred, .udp = udp,
+			.ex = j->ex, .cache = d->cache, .dirs = d->dirs, .key = d->x->key,
+			.write_verf = d->verf, .cred = j->call.cred, .udp = udp,
 		};
 		rpc_put_accepted(&w, j->call.xid, RPC_SUCCESS);
 		if (nfs3_exec(&c, j->call.proc, &j->args, &w) < 0) {

@@ -20,6 +20,7 @@
 
 struct nfs_exports;
 struct fh_cache;
+struct dir_cache;
 struct nfs_stats;
 
 struct nfs_dispatch_io {
@@ -40,6 +41,7 @@ struct nfs_dispatch {
 	struct mount3_table mounts;
 	struct portmap_ports ports;
 	struct fh_cache *cache;        /* may be NULL */
+	struct dir_cache *dirs;        /* READDIRPLUS listings (init); may be NULL */
 	uint8_t verf[8];               /* WRITE/COMMIT verifier */
 	struct nfs_stats *stats;       /* calls, garbage */
 	struct nfs_dispatch_io io;

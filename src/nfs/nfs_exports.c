@@ -105,6 +105,7 @@ static struct nfs_export *export_refresh(struct nfs_exports *x, struct nfs_expor
 		x->old_roots[x->nold].fd = ex->root_fd;
 		memcpy(x->old_roots[x->nold++].eid, ex->eid, FH_EID_LEN);
 		ex->released = false;
+		atomic_fetch_add(&ex->mod_gen, 1); /* a new root: old listings are stale */
 		ex->root_fd = fd;
 		ex->dev = st.st_dev;
 		ex->ino = st.st_ino;
@@ -169,6 +170,7 @@ size_t nfs_exports_release(struct nfs_exports *x, const char *id, int dead_fd, s
 			continue;
 		dup2(dead_fd, ex->root_fd);
 		ex->released = true;
+		atomic_fetch_add(&ex->mod_gen, 1); /* its listings are of the old root */
 		ret[n++] = ex;
 	}
 	return n;
