@@ -164,7 +164,7 @@ for ((ROUND = 1; ROUND <= REPEAT; ROUND++)); do
 		echo "# nfs-bench: $S (pid $(bg_pid nfsd))" >&2
 		PERF_PID=
 		if [ "$PERF" = 1 ]; then
-			perf record -q -F 2000 -g -p "$(bg_pid nfsd)" -o "$OUT/perf.$S.data" 2>/dev/null &
+			perf record -q -F 2000 -g -p "$(serving_pid "$(bg_pid nfsd)")" -o "$OUT/perf.$S.data" 2>/dev/null &
 			PERF_PID=$!
 			sleep 0.5
 		fi
@@ -186,7 +186,7 @@ for ((ROUND = 1; ROUND <= REPEAT; ROUND++)); do
 			kill -INT "$PERF_PID"
 			wait "$PERF_PID"
 		fi
-		hwm=$(vm_hwm_kb "$(bg_pid nfsd)")
+		hwm=$(vm_hwm_kb "$(serving_pid "$(bg_pid nfsd)")")
 		[ "${hwm:-0}" -gt "${RES[$S:rss]:-0}" ] && RES[$S:rss]=$hwm
 		nfs_server_stop nfsd 10
 		cp "$PNB_TMP/nfsd.log" "$OUT/nfs-server.$S.log" 2>/dev/null

@@ -133,7 +133,7 @@ for run in "${RUNS[@]}"; do
 		esac
 		cur=$srv
 	fi
-	spid=$(bg_pid nfsd)
+	spid=$(serving_pid "$(bg_pid nfsd)")
 	perf_pid=
 	if [ "$PERF" = 1 ]; then
 		perf record -q -F 1000 -g -p "$spid" -o "$OUTD/perf.$srv.$n.data" 2>/dev/null &

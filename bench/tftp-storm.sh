@@ -195,7 +195,9 @@ start_server() {
 # tree_stats PID: "cpu_ticks pss_kb hwm_kb" of PID and all its descendants:
 # utime+stime+cutime+cstime (children reaped by the server, e.g. tftpd-hpa's
 # per-transfer forks, land in cutime/cstime), summed Pss (shared pages
-# counted once, unlike Rss) and the VmHWM of PID itself.
+# counted once, unlike Rss) and the largest VmHWM in the tree (pinetboot's
+# serving child under privilege separation; its root parent only keeps the
+# mounts).
 tree_stats() {
 	awk -v root="$1" '
 	function stat(pid,   line, f, n, rest) {
@@ -220,13 +222,18 @@ tree_stats() {
 		for (c in parent) if (parent[c] == pid && c != pid) t += psstree(c)
 		return t
 	}
+	function hwmtree(pid,   c, h, m, line, f) {
+		m = 0
+		while ((getline line < ("/proc/" pid "/status")) > 0)
+			if (line ~ /^VmHWM:/) { split(line, f, " "); m = f[2] + 0 }
+		close("/proc/" pid "/status")
+		for (c in parent) if (parent[c] == pid && c != pid) { h = hwmtree(c); if (h > m) m = h }
+		return m
+	}
 	BEGIN {
 		while (("ls /proc" | getline d) > 0) if (d ~ /^[0-9]+$/) stat(d)
 		close("ls /proc")
-		hwm = 0
-		while ((getline line < ("/proc/" root "/status")) > 0)
-			if (line ~ /^VmHWM:/) { split(line, f, " "); hwm = f[2] }
-		print sumtree(root) + 0, psstree(root) + 0, hwm
+		print sumtree(root) + 0, psstree(root) + 0, hwmtree(root) + 0
 	}'
 }
 

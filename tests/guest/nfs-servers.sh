@@ -9,6 +9,7 @@
 #                                         start_bg (and ganesha's rpcbind)
 #   nfs_ready NS                          TCP 111 and 2049 listening in NS
 #   vm_hwm_kb PID                         peak RSS (VmHWM) of PID, in kB
+#   serving_pid PID                       pinetboot's serving child of PID, else PID
 #
 # nfs-ganesha refuses to start when it cannot register with a portmapper, and
 # klibc nfsmount asks the portmapper for the NFS port anyway, so ganesha gets
@@ -104,6 +105,14 @@ tcp_listening() {
 
 nfs_ready() {
 	tcp_listening "$1" 111 && tcp_listening "$1" 2049
+}
+
+# serving_pid PID: the process that serves: pinetboot's serving child under
+# privilege separation (its root parent only keeps the mounts), else PID.
+serving_pid() {
+	local c
+	c=$(pgrep -P "$1" -x pinetboot | head -n 1)
+	echo "${c:-$1}"
 }
 
 vm_hwm_kb() {
