@@ -16,7 +16,7 @@ set -u -o pipefail
 . "$(dirname "$0")/lib.sh"
 
 require_root
-require_cmd ss timeout capsh nfs-cp nfs-cat nfs-ls curl python3 runuser
+require_cmd ss timeout capsh nfs-cp nfs-cat nfs-ls curl python3 runuser setpriv
 BIN=$(pinetboot_bin)
 pinetboot_ready "$BIN" || _pnb_unmet "pinetboot is not built"
 require_overlay
@@ -68,7 +68,12 @@ for port in 67 69 2049 111; do
 	done
 	check "port $port is held only by non-root processes ($pids)" test -n "$pids" -a -z "$bad"
 done
-no_sockets() { ! ns_exec server ss -Hanptu | grep -q "pid=$PARENT,"; }
+# (ss must see the child's sockets, or an empty listing would pass)
+no_sockets() {
+	local l
+	l=$(ns_exec server ss -Hanptu) || return 1
+	grep -q "pid=$CHILD," <<<"$l" && ! grep -q "pid=$PARENT," <<<"$l"
+}
 check "the root parent holds no network socket" no_sockets
 check "the serving process runs as _pinetboot" test "$(ps -o user= -p "$CHILD")" = _pinetboot
 
@@ -102,7 +107,14 @@ s.send(bytes.fromhex(sys.argv[2]))
 r = s.recv(300)
 print(r[4:8].hex(), r[8:].decode(errors="replace"))
 PY
-check "a non-root user cannot connect" sh -c "! runuser -u nobody -- python3 $PNB_TMP/ctl.py $SOCK 01050000 2>/dev/null"
+# A non-root user: the file system stops it (PermissionError, not any
+# failure), and one that can reach the socket anyway (CAP_DAC_OVERRIDE) is
+# refused by the server itself (SO_PEERCRED: EPERM, 1).
+out=$(runuser -u nobody -- python3 -c "$(cat "$PNB_TMP/ctl.py")" "$SOCK" 01050000 2>&1)
+check "a non-root user cannot connect (permission denied)" grep -q PermissionError <<<"$out"
+out=$(setpriv --reuid=65534 --regid=65534 --clear-groups --inh-caps=+dac_override --ambient-caps=+dac_override \
+	python3 -c "$(cat "$PNB_TMP/ctl.py")" "$SOCK" 01050000 2>&1)
+check "a non-root user that reaches the socket is refused by the server ($out)" test "${out%% *}" = 00000001
 for bad in 02050000 0105000178 0102000a2e2e2f2e2e2f657463 01040008313233346162636401 ff; do
 	out=$(python3 "$PNB_TMP/ctl.py" "$SOCK" "$bad" 2>&1)
 	check "malformed control request $bad is refused ($out)" test "${out%% *}" = 00000016
