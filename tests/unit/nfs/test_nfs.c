@@ -103,24 +103,7 @@ static void test_key_file(void **state)
 
 /* ---------------------------------------------------------------- args */
 
-struct vec {
-	uint8_t b[256];
-	size_t n;
-};
-
-static void v32(struct vec *v, uint32_t x)
-{
-	struct wr w = wr_init(v->b + v->n, sizeof(v->b) - v->n);
-	xdr_put_u32(&w, x);
-	v->n += w.off;
-}
-
-static void vop(struct vec *v, const void *p, uint32_t n)
-{
-	struct wr w = wr_init(v->b + v->n, sizeof(v->b) - v->n);
-	xdr_put_opaque(&w, p, n);
-	v->n += w.off;
-}
+#include "xdr_vec.h"
 
 static int decode_exact(uint32_t proc, const struct vec *v, size_t n, struct nfs3_args *a)
 {
