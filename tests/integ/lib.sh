@@ -96,15 +96,32 @@ _pnb_unmet() {
 # require_root: uid 0 and the right to create network namespaces.
 require_root() {
 	[ "$(id -u)" -eq 0 ] || _pnb_unmet "needs root"
-	# serve runs its network-facing process as _pinetboot (privilege
-	# separation, README "Privileges"), as on an installed system.
-	getent passwd _pinetboot >/dev/null ||
-		useradd --system --user-group --no-create-home --home-dir /nonexistent \
-			--shell /usr/sbin/nologin _pinetboot || _pnb_unmet "cannot create the user _pinetboot"
+	ensure_pinetboot_user || _pnb_unmet "cannot create the user $PNB_USER"
 	local probe="${PNB_PREFIX}probe"
 	ip netns add "$probe" 2>/dev/null || _pnb_unmet "needs root (cannot create a network namespace)"
 	ip netns del "$probe"
 }
+
+# ensure_pinetboot_user: serve runs its network-facing process as
+# _pinetboot (privilege separation, README "Privileges"), as on an
+# installed system where init or the package made it.
+PNB_USER=_pinetboot
+ensure_pinetboot_user() {
+	getent passwd "$PNB_USER" >/dev/null ||
+		useradd --system --user-group --no-create-home --home-dir /nonexistent \
+			--shell /usr/sbin/nologin "$PNB_USER"
+}
+
+# need WHAT CMD...: a prerequisite of a long test; missing is a failure
+# (then the test ends), never a skip.
+need() {
+	local what=$1
+	shift
+	"$@" >/dev/null 2>&1 && return 0
+	fail "prerequisite: $what (run tests/deps.sh / make)"
+	exit 1
+}
+can_netns() { [ "$(id -u)" = 0 ] && ip netns add "${PNB_PREFIX}probe" && ip netns del "${PNB_PREFIX}probe"; }
 
 # require_overlay: the kernel has overlayfs (loaded if it is a module).
 require_overlay() {

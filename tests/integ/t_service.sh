@@ -42,16 +42,8 @@ PSERIAL=4444abcd # the simulated Pi 4, registered in the guest only
 PMAC=dc:a6:32:44:ab:cd
 T_START=$(date +%s)
 
-# need WHAT CMD...: a prerequisite; missing is a failure, never a skip.
-need() {
-	local what=$1
-	shift
-	"$@" >/dev/null 2>&1 && return 0
-	fail "prerequisite: $what (run tests/deps.sh / make)"
-	exit 1
-}
-can_netns() { [ "$(id -u)" = 0 ] && ip netns add "${PNB_PREFIX}probe" && ip netns del "${PNB_PREFIX}probe"; }
 need "root and network namespaces" can_netns
+need "the user $PNB_USER (privilege separation)" ensure_pinetboot_user
 for c in qemu-system-x86_64 debootstrap ssh scp ssh-keygen curl nsenter python3 timeout tar capsh; do
 	need "$c" command -v "$c"
 done
