@@ -370,18 +370,23 @@ static void on_control(struct parent *p)
 	int fd = accept4(p->ctl_fd, NULL, NULL, SOCK_CLOEXEC);
 	if (fd < 0)
 		return;
-	struct ucred cr;
+	struct ucred cr = { 0, (uid_t)-1, (gid_t)-1 };
 	socklen_t cl = sizeof(cr);
 	struct ps_msg m, r;
 	uint8_t buf[PS_MSG_MAX + 1];
 	struct pollfd pf = { fd, POLLIN, 0 };
-	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cr, &cl) < 0 || cr.uid != 0) {
-		ps_msg_reply(&r, EPERM, "only root may control the server");
-	} else if (poll(&pf, 1, 2000) <= 0) {
+	/* The request is read in every case, so a refusal reaches its
+	 * sender instead of a connection reset. */
+	if (poll(&pf, 1, 2000) <= 0) {
 		close(fd);
 		return;
+	}
+	ssize_t n = recv(fd, buf, sizeof(buf), MSG_DONTWAIT);
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cr, &cl) < 0 || cr.uid != 0) {
+		log_warn("serve", "control request from uid %ld refused: only root may control the server",
+			 (long)cr.uid);
+		ps_msg_reply(&r, EPERM, "only root may control the server");
 	} else {
-		ssize_t n = recv(fd, buf, sizeof(buf), MSG_DONTWAIT);
 		if (n <= 0 || ps_msg_parse(buf, (size_t)n, &m) < 0) {
 			log_warn("serve", "malformed control request (%zd bytes); refused", n);
 			ps_msg_reply(&r, EINVAL, "malformed request");

@@ -114,7 +114,8 @@ out=$(runuser -u nobody -- python3 -c "$(cat "$PNB_TMP/ctl.py")" "$SOCK" 0105000
 check "a non-root user cannot connect (permission denied)" grep -q PermissionError <<<"$out"
 out=$(setpriv --reuid=65534 --regid=65534 --clear-groups --inh-caps=+dac_override --ambient-caps=+dac_override \
 	python3 -c "$(cat "$PNB_TMP/ctl.py")" "$SOCK" 01050000 2>&1)
-check "a non-root user that reaches the socket is refused by the server ($out)" test "${out%% *}" = 00000001
+diag "$out"
+check "a non-root user that reaches the socket is refused by the server" test "${out%% *}" = 00000001
 for bad in 02050000 0105000178 0102000a2e2e2f2e2e2f657463 01040008313233346162636401 ff; do
 	out=$(python3 "$PNB_TMP/ctl.py" "$SOCK" "$bad" 2>&1)
 	check "malformed control request $bad is refused ($out)" test "${out%% *}" = 00000016
