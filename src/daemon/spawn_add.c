@@ -37,6 +37,11 @@ int daemon_spawn_add(const char *data_dir, const char *id, const char *image, co
 			_exit(0);
 		pid_t c = fork();
 		if (c == 0) {
+			/* `add` gets default signal handling: the root parent of
+			 * privilege separation blocks its signals (signalfd). */
+			sigset_t none;
+			sigemptyset(&none);
+			sigprocmask(SIG_SETMASK, &none, NULL);
 			/* execv wants char *const[]: writable copies, in the child. */
 			char w[8][4200];
 			const char *src[8] = { "pinetboot", "add", id, "--image", image, "--data", data_dir, NULL };
